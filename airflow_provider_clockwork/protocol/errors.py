@@ -1,0 +1,28 @@
+"""Errors raised by the wire-protocol rules.
+
+They are plain Python errors so that the protocol (and the emulator built on it)
+runs without importing Airflow; the hook turns them into Airflow exceptions.
+"""
+
+from __future__ import annotations
+
+EXCERPT_LENGTH = 120
+
+
+class InvalidInputError(ValueError):
+    """A recipient, content, sender or setting that cannot be sent as given."""
+
+
+class UnreadableReplyError(ValueError):
+    """Clockwork answered with something that is not one of its documented replies."""
+
+
+def excerpt(body: str, secrets: tuple[str, ...] = ()) -> str:
+    """A short, single-line quote of a reply, with every secret blanked out."""
+    for secret in secrets:
+        if secret:
+            body = body.replace(secret, "***")
+    flat = " ".join(body.split())
+    if len(flat) > EXCERPT_LENGTH:
+        flat = flat[:EXCERPT_LENGTH] + "…"
+    return repr(flat)
