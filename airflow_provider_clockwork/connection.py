@@ -1,0 +1,107 @@
+"""Reading a Clockwork connection: API key, base URL, timeout and default sender.
+
+Kept apart from the hook so the rules for each field (and their error messages,
+which must name the bad value but never the key) are in one small place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from airflow_provider_clockwork.exceptions import ClockworkConfigError, ClockworkInputError
+from airflow_provider_clockwork.protocol.errors import InvalidInputError
+from airflow_provider_clockwork.protocol.message import check_sender
+
+DEFAULT_BASE_URL = "https://api.clockworksms.com"
+DEFAULT_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class ClockworkSettings:
+    """What a hook needs from a connection. ``repr`` leaves the key out."""
+
+    api_key: str = field(repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    timeout: float = DEFAULT_TIMEOUT
+    default_sender: str | None = None
+
+
+def _api_key(conn_id: str, password: str | None) -> str:
+    if password is None or not password.strip():
+        raise ClockworkConfigError(
+            f"Connection {conn_id!r} has no API key: the password field must hold the Clockwork API key."
+        )
+    return password.strip()
+
+
+def base_url(conn_id: str, host: str | None, port: int | None) -> str:
+    """The URL requests go to: ``host`` with https assumed, ``port`` replacing any port in it."""
+    text = (host or "").strip()
+    if not text:
+        text = DEFAULT_BASE_URL
+    elif "://" not in text:
+        text = f"https://{text}"
+    parts = urlsplit(text)
+    try:
+        host_port = parts.port
+    except ValueError:
+        host_port = None
+        valid_port = False
+    else:
+        valid_port = True
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or not valid_port
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or any(char.isspace() for char in text)
+    ):
+        raise ClockworkConfigError(
+            f"Connection {conn_id!r} has host {host!r}, which is not a base URL such as "
+            f"'https://api.clockworksms.com' or 'http://127.0.0.1:8089'."
+        )
+    chosen_port = port if port else host_port
+    netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    if chosen_port:
+        netloc = f"{netloc}:{chosen_port}"
+    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
+def _timeout(conn_id: str, value: Any) -> float:
+    if value is None or value == "":
+        return DEFAULT_TIMEOUT
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        raise ClockworkConfigError(
+            f"Connection {conn_id!r} has timeout {value!r}: it must be a positive number of seconds."
+        )
+    return seconds
+
+
+def _default_sender(conn_id: str, value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        return check_sender(value)
+    except InvalidInputError as error:
+        raise ClockworkInputError(f"Connection {conn_id!r} extra 'sender': {error}") from None
+
+
+def read_settings(
+    conn_id: str, *, password: str | None, host: str | None, port: int | None, extra: dict[str, Any]
+) -> ClockworkSettings:
+    return ClockworkSettings(
+        api_key=_api_key(conn_id, password),
+        base_url=base_url(conn_id, host, port),
+        timeout=_timeout(conn_id, extra.get("timeout")),
+        default_sender=_default_sender(conn_id, extra.get("sender")),
+    )

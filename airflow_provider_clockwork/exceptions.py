@@ -1,0 +1,86 @@
+"""Exceptions the provider raises; all derive from ``AirflowException``.
+
+A send that stops part-way carries what it achieved (``result``) and the numbers
+whose fate is unknown or that were never tried, so that a caller (the operator,
+a retry) can act on exactly what went out and never report a number as texted
+without an ID from Clockwork.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from airflow.providers.common.compat.sdk import AirflowException
+
+from airflow_provider_clockwork.protocol.results import SendResult, SmsError
+
+
+class ClockworkError(AirflowException):
+    """Base class of every error this provider raises."""
+
+
+class ClockworkConfigError(ClockworkError, ValueError):
+    """The Clockwork connection is unusable: no key, a host that is not a URL, a bad extra."""
+
+
+class ClockworkInputError(ClockworkError, ValueError):
+    """Recipients, content or sender that cannot be sent; raised before any request."""
+
+
+def describe_progress(result: SendResult, unknown: Sequence[str] = (), unsent: Sequence[str] = ()) -> str:
+    """A sentence on what went out, what was refused and what is in doubt."""
+    parts = [f"{len(result.message_ids)} number(s) got a message ID"]
+    if result.errors:
+        parts.append(f"refused: {result.describe_errors()}")
+    if unknown:
+        parts.append(
+            "outcome UNKNOWN (the request may have reached Clockwork, so these may have been "
+            f"texted): {', '.join(unknown)}"
+        )
+    if unsent:
+        parts.append(f"not sent: {', '.join(unsent)}")
+    return "; ".join(parts) + "."
+
+
+class ClockworkSendError(ClockworkError):
+    """A send stopped before every number had an answer from Clockwork."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        result: SendResult | None = None,
+        unknown: Sequence[str] = (),
+        unsent: Sequence[str] = (),
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.result = result if result is not None else SendResult()
+        self.unknown = list(unknown)
+        self.unsent = list(unsent)
+
+    def __str__(self) -> str:
+        # Built on demand: a multi-batch send adds the earlier batches' progress before re-raising.
+        return f"{self.reason} {describe_progress(self.result, self.unknown, self.unsent)}"
+
+
+class ClockworkRequestError(ClockworkSendError):
+    """Clockwork refused a whole request (``Error N: text``), e.g. a wrong API key."""
+
+    def __init__(
+        self,
+        error: SmsError,
+        *,
+        result: SendResult | None = None,
+        unknown: Sequence[str] = (),
+        unsent: Sequence[str] = (),
+    ) -> None:
+        self.code = error.code
+        self.description = error.description
+        super().__init__(
+            f"Clockwork refused the request: {error}.", result=result, unknown=unknown, unsent=unsent
+        )
+
+
+class ClockworkTransportError(ClockworkSendError):
+    """No usable reply: a timeout, a dropped connection, an HTTP error or an unreadable body."""

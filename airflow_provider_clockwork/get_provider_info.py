@@ -1,0 +1,42 @@
+"""Provider metadata read by Airflow's providers manager (``airflow providers list``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_clockwork import __version__
+
+
+def get_provider_info() -> dict[str, Any]:
+    return {
+        "package-name": "airflow-provider-clockwork",
+        "name": "Clockwork SMS",
+        "description": "Send SMS text messages through the Clockwork SMS API (https://www.clockworksms.com/).",
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": "Clockwork SMS",
+                "external-doc-url": "https://www.clockworksms.com/doc/",
+                "tags": ["service"],
+            }
+        ],
+        "operators": [
+            {
+                "integration-name": "Clockwork SMS",
+                "python-modules": ["airflow_provider_clockwork.operators.sms"],
+            }
+        ],
+        "hooks": [
+            {
+                "integration-name": "Clockwork SMS",
+                "python-modules": ["airflow_provider_clockwork.hooks.clockwork"],
+            }
+        ],
+        "connection-types": [
+            {
+                "hook-class-name": "airflow_provider_clockwork.hooks.clockwork.ClockworkHook",
+                "connection-type": "clockwork",
+            }
+        ],
+        "notifications": ["airflow_provider_clockwork.notifications.clockwork.ClockworkNotifier"],
+    }
