@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from airflow_provider_clockwork.protocol.errors import InvalidInputError
-from airflow_provider_clockwork.protocol.gsm import GSM7_BASIC, TextMeasure, measure
+from airflow_provider_clockwork.protocol.gsm import GSM7_BASIC, TextMeasure, is_gsm7, measure
 
 MAX_TEXT_SENDER = 11
 MAX_NUMERIC_SENDER = 12
@@ -19,6 +19,8 @@ MAX_NUMERIC_SENDER = 12
 # always a templating accident and no handset shows them.
 _TEXT_CONTROLS = frozenset("\n\r\t\f")
 _DIGITS = re.compile(r"[0-9]+")
+# Unicode text travels in an XML document, and XML 1.0 cannot carry these at all.
+_NOT_IN_XML = frozenset("\f\ufffe\uffff")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,15 @@ def _stray_control(text: str) -> str | None:
     return None
 
 
+def _unsendable(text: str) -> str | None:
+    """A character no request can carry: a lone surrogate, or one XML forbids in Unicode text."""
+    unicode_text = not is_gsm7(text)
+    for char in text:
+        if unicodedata.category(char) == "Cs" or (unicode_text and char in _NOT_IN_XML):
+            return char
+    return None
+
+
 def check_content(content: object, long: bool) -> tuple[str, TextMeasure]:
     if content is None:
         raise InvalidInputError("Content is None: the message text is empty.")
@@ -56,6 +67,11 @@ def check_content(content: object, long: bool) -> tuple[str, TextMeasure]:
     if stray is not None:
         raise InvalidInputError(
             f"Content holds the control character {stray!r}, which no phone can show: {text[:40]!r}."
+        )
+    unsendable = _unsendable(text)
+    if unsendable is not None:
+        raise InvalidInputError(
+            f"Content holds {unsendable!r}, which cannot be sent in this message: {text[:40]!r}."
         )
     size = measure(text)
     if not long and size.length > size.single_limit:

@@ -1,0 +1,103 @@
+"""Which texts travel as GSM-7, how a handset counts them, and how many parts they take."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_clockwork.protocol.gsm import is_gsm7, measure
+
+EMOJI = "\U0001f600"  # 😀, outside the Basic Multilingual Plane
+
+
+@pytest.mark.parametrize(
+    ("text", "gsm", "length"),
+    [
+        pytest.param("Hello world", True, 11, id="plain-ascii"),
+        pytest.param("Job 42 failed: see log @ 10:15!", True, 31, id="digits-punctuation"),
+        pytest.param("line1\nline2\r\n", True, 13, id="cr-lf"),
+        pytest.param("é", True, 1, id="e-acute"),
+        pytest.param("Ä", True, 1, id="a-umlaut-upper"),
+        pytest.param("ñ", True, 1, id="n-tilde"),
+        pytest.param("Ç", True, 1, id="c-cedilla-upper-is-gsm"),
+        pytest.param("£$¥¤§¿¡", True, 7, id="currency-and-inverted-marks"),
+        pytest.param("ΔΦΓΛΩΠΨΣΘΞ", True, 10, id="greek-capitals-in-table"),
+        pytest.param("€", True, 2, id="euro"),
+        pytest.param("[", True, 2, id="open-square"),
+        pytest.param("]", True, 2, id="close-square"),
+        pytest.param("{", True, 2, id="open-brace"),
+        pytest.param("}", True, 2, id="close-brace"),
+        pytest.param("~", True, 2, id="tilde"),
+        pytest.param("|", True, 2, id="pipe"),
+        pytest.param("\\", True, 2, id="backslash"),
+        pytest.param("^", True, 2, id="caret"),
+        pytest.param("\f", True, 2, id="form-feed"),
+        pytest.param("a€b", True, 4, id="euro-between-letters"),
+        pytest.param("{x}", True, 5, id="braces-around-letter"),
+        pytest.param("ç", False, 1, id="c-cedilla-lower-is-not-gsm"),
+        pytest.param("á", False, 1, id="a-acute-not-gsm"),
+        pytest.param("`", False, 1, id="backtick-not-gsm"),
+        pytest.param("\u2019", False, 1, id="curly-apostrophe-not-gsm"),
+        pytest.param("\t", False, 1, id="tab-not-gsm"),
+        pytest.param("\x1b", False, 1, id="bare-escape-not-text"),
+        pytest.param("привет", False, 6, id="cyrillic"),
+        pytest.param("你好世界", False, 4, id="cjk"),
+        pytest.param(EMOJI, False, 2, id="emoji-two-units"),
+        pytest.param("ok " + EMOJI, False, 5, id="ascii-plus-emoji"),
+        pytest.param("€ç", False, 2, id="euro-counts-one-in-unicode"),
+        pytest.param("{ç}", False, 3, id="braces-count-one-in-unicode"),
+    ],
+)
+def test_encoding_and_length(text: str, gsm: bool, length: int) -> None:
+    assert is_gsm7(text) is gsm
+    size = measure(text)
+    assert size.is_gsm7 is gsm
+    assert size.length == length
+    assert size.encoding == ("GSM-7" if gsm else "Unicode")
+
+
+def test_one_non_gsm_character_makes_the_whole_text_unicode() -> None:
+    text = "a" * 100 + "ç"
+    size = measure(text)
+    assert not size.is_gsm7
+    assert size.length == 101
+    assert size.parts == 2  # 101 > 70, and 101 <= 2 * 67
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        pytest.param("a", 1, id="gsm-1"),
+        pytest.param("a" * 160, 1, id="gsm-160"),
+        pytest.param("a" * 161, 2, id="gsm-161"),
+        pytest.param("a" * 306, 2, id="gsm-306"),
+        pytest.param("a" * 307, 3, id="gsm-307"),
+        pytest.param("a" * 459, 3, id="gsm-459"),
+        pytest.param("a" * 460, 4, id="gsm-460"),
+        pytest.param("€" * 80, 1, id="gsm-80-euro-is-160"),
+        pytest.param("€" * 80 + "a", 2, id="gsm-80-euro-plus-one"),
+        pytest.param("ж", 1, id="unicode-1"),
+        pytest.param("ж" * 70, 1, id="unicode-70"),
+        pytest.param("ж" * 71, 2, id="unicode-71"),
+        pytest.param("ж" * 134, 2, id="unicode-134"),
+        pytest.param("ж" * 135, 3, id="unicode-135"),
+        pytest.param("ж" * 201, 3, id="unicode-201"),
+        pytest.param("ж" * 202, 4, id="unicode-202"),
+        pytest.param(EMOJI * 35, 1, id="emoji-35-is-70-units"),
+        pytest.param(EMOJI * 36, 2, id="emoji-36-is-72-units"),
+    ],
+)
+def test_parts(text: str, parts: int) -> None:
+    assert measure(text).parts == parts
+
+
+@pytest.mark.parametrize(
+    ("text", "single", "long"),
+    [
+        pytest.param("hello", 160, 459, id="gsm"),
+        pytest.param("привет", 70, 201, id="unicode"),
+    ],
+)
+def test_limits_follow_encoding(text: str, single: int, long: int) -> None:
+    size = measure(text)
+    assert size.single_limit == single
+    assert size.long_limit == long
