@@ -28,7 +28,12 @@ from airflow_provider_clockwork.exceptions import (
     ClockworkTransportError,
 )
 from airflow_provider_clockwork.protocol import http_api, xml_api
-from airflow_provider_clockwork.protocol.errors import InvalidInputError, UnreadableReplyError, excerpt
+from airflow_provider_clockwork.protocol.errors import (
+    InvalidInputError,
+    UnreadableReplyError,
+    blank_secrets,
+    excerpt,
+)
 from airflow_provider_clockwork.protocol.message import Message, prepare_message
 from airflow_provider_clockwork.protocol.recipients import batches, normalise_recipients
 from airflow_provider_clockwork.protocol.results import SendResult, SmsError
@@ -168,7 +173,7 @@ class ClockworkHook(BaseHook):
             response = self._post(http_api.SEND_PATH, numbers, data=http_api.send_form(key, numbers, message))
             parse = http_api.parse_send_reply
         try:
-            reply = parse(response.content.decode("utf-8", "replace"), (key,))
+            reply = parse(self._reply_text(response))
         except UnreadableReplyError as error:
             raise ClockworkTransportError(
                 f"Clockwork's reply (HTTP {response.status_code}) could not be read: {error}.",
@@ -194,9 +199,7 @@ class ClockworkHook(BaseHook):
         """Messages the account can still send (Clockwork's credit check; sends nothing)."""
         response = self._post(http_api.CREDIT_PATH, (), data=http_api.credit_form(self.settings.api_key))
         try:
-            reply = http_api.parse_credit_reply(
-                response.content.decode("utf-8", "replace"), (self.settings.api_key,)
-            )
+            reply = http_api.parse_credit_reply(self._reply_text(response))
         except UnreadableReplyError as error:
             raise ClockworkTransportError(
                 f"Clockwork's credit reply (HTTP {response.status_code}) could not be read: {error}."
@@ -242,10 +245,14 @@ class ClockworkHook(BaseHook):
             f"The request to {url} failed after it was sent ({kind}: {error}).", unknown=numbers
         )
 
+    def _reply_text(self, response: requests.Response) -> str:
+        """The reply body with the key blanked out, so no error built from it can carry the key."""
+        return blank_secrets(response.content.decode("utf-8", "replace"), (self.settings.api_key,))
+
     def _checked_status(self, response: requests.Response, numbers: Sequence[str]) -> requests.Response:
         if response.status_code == 200:
             return response
-        quote = excerpt(response.content.decode("utf-8", "replace"), (self.settings.api_key,))
+        quote = excerpt(self._reply_text(response))
         if response.status_code >= 500:
             raise ClockworkTransportError(
                 f"Clockwork answered HTTP {response.status_code} at {response.url}: {quote}.",

@@ -17,12 +17,16 @@ class UnreadableReplyError(ValueError):
     """Clockwork answered with something that is not one of its documented replies."""
 
 
-def excerpt(body: str, secrets: tuple[str, ...] = ()) -> str:
-    """A short, single-line quote of a reply, with every secret blanked out."""
+def blank_secrets(text: str, secrets: tuple[str, ...] = ()) -> str:
     for secret in secrets:
         if secret:
-            body = body.replace(secret, "***")
-    flat = " ".join(body.split())
+            text = text.replace(secret, "***")
+    return text
+
+
+def excerpt(body: str, secrets: tuple[str, ...] = ()) -> str:
+    """A short, single-line quote of a reply, with every secret blanked out."""
+    flat = " ".join(blank_secrets(body, secrets).split())
     if len(flat) > EXCERPT_LENGTH:
         flat = flat[:EXCERPT_LENGTH] + "…"
     return repr(flat)

@@ -17,6 +17,9 @@ MAX_RECIPIENTS_PER_REQUEST = 50
 MIN_DIGITS = 7
 MAX_DIGITS = 15
 
+# "+44 (0)7700 ..." is UK print style: dialled from abroad the 0 is dropped, and
+# merely removing the brackets would text a different, wrong number.
+_TRUNK_ZERO = re.compile(r"\(\s*0\s*\)")
 _DECORATION = re.compile(r"[\s\-.()\[\]]")
 _INTERNATIONAL = re.compile(rf"[1-9][0-9]{{{MIN_DIGITS - 1},{MAX_DIGITS - 1}}}")
 
@@ -32,7 +35,14 @@ def normalise_number(entry: object) -> str:
         raise InvalidInputError(
             f"Recipient {entry!r} is a {type(entry).__name__}; give numbers as strings or integers."
         )
+    if isinstance(entry, int) and entry < 0:
+        raise InvalidInputError(f"Recipient {entry!r} is a negative number.")
     text = str(entry)
+    if _TRUNK_ZERO.search(text):
+        raise InvalidInputError(
+            f"Recipient {entry!r} holds a '(0)' trunk prefix: after the country code the 0 must go "
+            f"(e.g. +44 (0)7700 900123 is 447700900123), so the number is ambiguous."
+        )
     if not text.strip():
         raise InvalidInputError(f"Recipient list has an empty entry ({entry!r}).")
     number = _DECORATION.sub("", text)
@@ -57,8 +67,7 @@ def _entries(to: object) -> Sequence[object]:
     if isinstance(to, (list, tuple)):
         return to
     raise InvalidInputError(
-        f"Recipients {to!r} must be a comma-separated string or a list of numbers, "
-        f"not a {type(to).__name__}."
+        f"Recipients {to!r} must be a comma-separated string or a list of numbers, not a {type(to).__name__}."
     )
 
 
