@@ -1,0 +1,266 @@
+"""ClockworkHook against the emulator over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from airflow.exceptions import AirflowException
+
+from airflow_provider_clockwork.exceptions import (
+    ClockworkConfigError,
+    ClockworkInputError,
+    ClockworkRequestError,
+    ClockworkTransportError,
+)
+from airflow_provider_clockwork.hooks.clockwork import ClockworkHook
+from tests.conftest import TEST_KEY
+
+NUMBERS = [f"4477009{index:05d}" for index in range(120)]
+
+
+def use_connection(monkeypatch: pytest.MonkeyPatch, conn_id: str = "clockwork_default", **fields: object) -> None:
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({"conn_type": "clockwork", **fields}))
+
+
+@pytest.fixture
+def hook(clockwork_connection) -> ClockworkHook:
+    return ClockworkHook()
+
+
+def test_send_sms_returns_the_ids_clockwork_gave(hook, clockwork_emulator) -> None:
+    result = hook.send_sms("+44 7700 900123, 447700900456", "Nightly load done")
+
+    received = {m["to"]: m for m in clockwork_emulator.messages()}
+    assert result.message_ids == {n: received[n]["id"] for n in ("447700900123", "447700900456")}
+    assert result.errors == {}
+    assert {m["content"] for m in received.values()} == {"Nightly load done"}
+
+
+def test_key_travels_only_in_the_post_body(hook, clockwork_emulator) -> None:
+    hook.send_sms("447700900123", "hello")
+
+    (request,) = clockwork_emulator.requests()
+    assert request["method"] == "POST"
+    assert request["path"] == "/http/send.aspx"
+    assert TEST_KEY not in request["query"]
+    assert request["query"] == ""
+    assert {"Key", "To", "Content"} <= set(request["param_names"])
+
+
+def test_120_recipients_take_three_requests_of_at_most_50(hook, clockwork_emulator) -> None:
+    result = hook.send_sms(NUMBERS, "broadcast")
+
+    sizes = [len(r["numbers"]) for r in clockwork_emulator.requests()]
+    assert sizes == [50, 50, 20]
+    assert list(result.message_ids) == NUMBERS
+    assert len({m["to"] for m in clockwork_emulator.messages()}) == 120
+
+
+def test_one_session_is_reused_across_requests(hook, clockwork_emulator) -> None:
+    hook.send_sms(NUMBERS[:60], "first")
+    hook.send_sms("447700900123", "second")
+
+    ports = {r["client_port"] for r in clockwork_emulator.requests()}
+    assert len(clockwork_emulator.requests()) == 3
+    assert len(ports) == 1
+
+
+def test_refused_numbers_come_back_as_errors_and_the_rest_is_sent(hook, clockwork_emulator) -> None:
+    clockwork_emulator.refuse("447700900456", code=10, description="Invalid 'To' Parameter")
+
+    result = hook.send_sms(["447700900123", "447700900456", "447700900789"], "hi")
+
+    assert set(result.message_ids) == {"447700900123", "447700900789"}
+    error = result.errors["447700900456"]
+    assert (error.code, error.description) == (10, "Invalid 'To' Parameter")
+    assert {m["to"] for m in clockwork_emulator.messages()} == {"447700900123", "447700900789"}
+
+
+def test_wrong_key_raises_with_clockworks_code_and_text(monkeypatch, clockwork_emulator) -> None:
+    use_connection(monkeypatch, password="not-the-key", host=clockwork_emulator.url)
+
+    with pytest.raises(ClockworkRequestError) as raised:
+        ClockworkHook().send_sms("447700900123", "hi")
+
+    assert isinstance(raised.value, AirflowException)
+    assert (raised.value.code, raised.value.description) == (2, "Invalid Username Or Password")
+    assert "Error 2: Invalid Username Or Password" in str(raised.value)
+    assert "not-the-key" not in str(raised.value)
+    assert clockwork_emulator.messages() == []
+
+
+def test_unicode_text_goes_through_the_xml_interface_intact(hook, clockwork_emulator) -> None:
+    text = "Zürich → Łódź ✓ 🚀\r\nline two & <three>"
+
+    result = hook.send_sms("447700900123", text)
+
+    (message,) = clockwork_emulator.messages()
+    assert message["content"] == text
+    assert message["msg_type"] == "UCS2"
+    assert message["interface"] == "xml"
+    assert result.message_ids == {"447700900123": message["id"]}
+    assert clockwork_emulator.requests()[0]["path"] == "/xml/send.aspx"
+
+
+def test_gsm_text_with_line_breaks_arrives_intact(hook, clockwork_emulator) -> None:
+    hook.send_sms("447700900123", "line one\r\nline two\n€5 {ok}")
+
+    (message,) = clockwork_emulator.messages()
+    assert message["content"] == "line one\r\nline two\n€5 {ok}"
+    assert message["interface"] == "http"
+
+
+def test_sender_and_long_are_sent_when_set(hook, clockwork_emulator) -> None:
+    hook.send_sms("447700900123", "x" * 300, sender="ACME Ltd", long=True)
+
+    (message,) = clockwork_emulator.messages()
+    assert (message["sender"], message["long"], message["parts"]) == ("ACME Ltd", True, 2)
+
+
+@pytest.mark.parametrize(
+    ("extra", "task_sender", "expected"),
+    [
+        pytest.param({"sender": "OpsTeam"}, None, "OpsTeam", id="connection-default"),
+        pytest.param({"sender": "OpsTeam"}, "Override", "Override", id="task-overrides"),
+        pytest.param({}, None, None, id="no-sender"),
+    ],
+)
+def test_connection_sender_is_the_default(monkeypatch, clockwork_emulator, extra, task_sender, expected):
+    use_connection(monkeypatch, password=TEST_KEY, host=clockwork_emulator.url, extra=extra)
+
+    ClockworkHook().send_sms("447700900123", "hi", sender=task_sender)
+
+    assert clockwork_emulator.messages()[0]["sender"] == expected
+
+
+def test_missing_key_fails_before_any_request(monkeypatch, clockwork_emulator) -> None:
+    use_connection(monkeypatch, host=clockwork_emulator.url)
+
+    with pytest.raises(ClockworkConfigError, match="password field must hold the Clockwork API key"):
+        ClockworkHook().send_sms("447700900123", "hi")
+
+    assert clockwork_emulator.requests() == []
+
+
+@pytest.mark.parametrize(
+    ("to", "content", "sender", "named"),
+    [
+        pytest.param("07700900123", "hi", None, "07700900123", id="local-number"),
+        pytest.param("447700900123,,447700900456", "hi", None, "''", id="empty-entry"),
+        pytest.param([], "hi", None, "[]", id="no-recipients"),
+        pytest.param("447700900123", "", None, "''", id="empty-content"),
+        pytest.param("447700900123", "y" * 161, None, "long=True", id="too-long-without-long"),
+        pytest.param("447700900123", "hi", "TwelveLetter", "TwelveLetter", id="sender-too-long"),
+    ],
+)
+def test_bad_input_fails_before_any_request(hook, clockwork_emulator, to, content, sender, named) -> None:
+    with pytest.raises(ClockworkInputError) as raised:
+        hook.send_sms(to, content, sender=sender)
+
+    assert named in str(raised.value)
+    assert isinstance(raised.value, ValueError)
+    assert clockwork_emulator.requests() == []
+
+
+def test_read_timeout_reports_the_numbers_whose_outcome_is_unknown(monkeypatch, clockwork_emulator) -> None:
+    use_connection(monkeypatch, password=TEST_KEY, host=clockwork_emulator.url, extra={"timeout": 0.3})
+    clockwork_emulator.inject({"kind": "delay", "seconds": 2})
+
+    with pytest.raises(ClockworkTransportError) as raised:
+        ClockworkHook().send_sms(["447700900123", "447700900456"], "hi")
+
+    assert "UNKNOWN" in str(raised.value)
+    assert raised.value.unknown == ["447700900123", "447700900456"]
+    assert raised.value.result.message_ids == {}
+
+
+@pytest.mark.parametrize(
+    ("fault", "unknown"),
+    [
+        pytest.param({"kind": "status", "status": 502, "body": "<html>Bad Gateway</html>"}, True, id="502"),
+        pytest.param({"kind": "status_after", "status": 500}, True, id="500-after-accepting"),
+        pytest.param({"kind": "status", "status": 404, "body": "Not Found"}, False, id="404"),
+        pytest.param({"kind": "garbage", "body": "<html>maintenance</html>"}, True, id="garbage-200"),
+        pytest.param({"kind": "reset_after"}, True, id="reset-after-sending"),
+        pytest.param({"kind": "truncate"}, True, id="truncated-body"),
+    ],
+)
+def test_unusable_replies_never_count_a_number_as_sent(hook, clockwork_emulator, fault, unknown) -> None:
+    clockwork_emulator.inject(fault)
+
+    with pytest.raises(ClockworkTransportError) as raised:
+        hook.send_sms(["447700900123", "447700900456"], "hi")
+
+    assert raised.value.result.message_ids == {}
+    numbers = raised.value.unknown if unknown else raised.value.unsent
+    assert numbers == ["447700900123", "447700900456"]
+    assert "447700900123, 447700900456" in str(raised.value)
+
+
+def test_failure_mid_way_keeps_earlier_ids_and_names_the_rest(hook, clockwork_emulator) -> None:
+    clockwork_emulator.inject({"kind": "delay", "seconds": 0}, {"kind": "status", "status": 503, "body": ""})
+
+    with pytest.raises(ClockworkTransportError) as raised:
+        hook.send_sms(NUMBERS, "broadcast")
+
+    error = raised.value
+    assert list(error.result.message_ids) == NUMBERS[:50]
+    assert error.unknown == NUMBERS[50:100]
+    assert error.unsent == NUMBERS[100:]
+    assert "50 number(s) got a message ID" in str(error)
+    assert len(clockwork_emulator.requests()) == 2
+
+
+def test_connection_refused_is_retried_then_reported_as_not_sent(monkeypatch) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    use_connection(monkeypatch, password=TEST_KEY, host=f"http://127.0.0.1:{port}")
+
+    with pytest.raises(ClockworkTransportError, match="Could not connect") as raised:
+        ClockworkHook().send_sms("447700900123", "hi")
+
+    assert raised.value.unsent == ["447700900123"]
+    assert raised.value.unknown == []
+
+
+def test_credit_check_reads_the_balance_and_sends_nothing(hook, clockwork_emulator) -> None:
+    before = hook.get_credit()
+    hook.send_sms("447700900123", "one part")
+
+    assert hook.get_credit() == before - 1
+    assert hook.test_connection() == (
+        True,
+        f"Connected to Clockwork at {clockwork_emulator.url}; credit: {before - 1}",
+    )
+    assert len(clockwork_emulator.messages()) == 1
+
+
+def test_test_connection_reports_a_wrong_key(monkeypatch, clockwork_emulator) -> None:
+    use_connection(monkeypatch, password="wrong", host=clockwork_emulator.url)
+
+    ok, reason = ClockworkHook().test_connection()
+
+    assert not ok
+    assert "Error 2: Invalid Username Or Password" in reason
+
+
+def test_key_never_appears_in_repr_errors_or_logs(monkeypatch, clockwork_emulator, caplog) -> None:
+    secret = "sk-very-secret-123"
+    use_connection(monkeypatch, password=secret, host=clockwork_emulator.url)
+    clockwork_emulator.inject({"kind": "garbage", "body": f"echo {secret} back"})
+    hook = ClockworkHook()
+    caplog.set_level(logging.DEBUG)
+
+    with pytest.raises(ClockworkTransportError) as raised:
+        hook.send_sms("447700900123", "hi")
+
+    assert secret not in str(raised.value)
+    assert secret not in repr(hook)
+    assert secret not in repr(hook.settings)
+    assert secret not in caplog.text
+    assert "***" in str(raised.value)

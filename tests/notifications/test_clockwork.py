@@ -1,0 +1,84 @@
+"""ClockworkNotifier called as Airflow calls a callback, against the emulator."""
+
+from __future__ import annotations
+
+import json
+import logging
+from types import SimpleNamespace
+
+import pytest
+
+from airflow_provider_clockwork.notifications.clockwork import (
+    ClockworkNotifier,
+    send_clockwork_notification,
+)
+
+
+def task_context(dag_id: str = "nightly", task_id: str = "load", **extra: object) -> dict[str, object]:
+    return {"ti": SimpleNamespace(dag_id=dag_id, task_id=task_id, try_number=1), "ds": "2026-11-25", **extra}
+
+
+def test_alias_is_the_notifier() -> None:
+    assert send_clockwork_notification is ClockworkNotifier
+
+
+def test_renders_with_the_callback_context_and_sends(clockwork_connection) -> None:
+    notifier = send_clockwork_notification(
+        to="{{ params.oncall }}", content="{{ ti.dag_id }}.{{ ti.task_id }} failed on {{ ds }}"
+    )
+
+    notifier(task_context(params={"oncall": "+44 7700 900123"}))
+
+    (text,) = clockwork_connection.messages()
+    assert (text["to"], text["content"]) == ("447700900123", "nightly.load failed on 2026-11-25")
+
+
+def test_one_notifier_serves_many_tasks_with_their_own_text(clockwork_connection) -> None:
+    notifier = ClockworkNotifier(to="447700900123", content="{{ ti.task_id }} failed")
+
+    notifier(task_context(task_id="extract"))
+    notifier(task_context(task_id="load"))
+
+    assert [m["content"] for m in clockwork_connection.messages()] == ["extract failed", "load failed"]
+    assert notifier.content == "{{ ti.task_id }} failed"
+
+
+def test_renders_when_the_dag_cannot_build_a_template_environment(clockwork_connection) -> None:
+    # What Airflow 3.3's `dags test` hands DAG-level callbacks (apache/airflow#64649).
+    serialized_dag = SimpleNamespace(dag_id="nightly")
+    notifier = ClockworkNotifier(to="447700900123", content="DAG {{ dag.dag_id }} failed")
+
+    notifier(task_context(dag=serialized_dag))
+
+    assert [m["content"] for m in clockwork_connection.messages()] == ["DAG nightly failed"]
+
+
+def test_failed_send_is_logged_with_code_and_text_and_not_raised(monkeypatch, clockwork_emulator, caplog):
+    connection = {"conn_type": "clockwork", "password": "wrong-key", "host": clockwork_emulator.url}
+    monkeypatch.setenv("AIRFLOW_CONN_CLOCKWORK_DEFAULT", json.dumps(connection))
+    caplog.set_level(logging.INFO)
+
+    ClockworkNotifier(to="447700900123", content="failed")(task_context())
+
+    assert "Error 2: Invalid Username Or Password" in caplog.text
+    assert "wrong-key" not in caplog.text
+    assert clockwork_emulator.messages() == []
+
+
+def test_invalid_recipient_is_logged_by_name_and_nothing_sent(clockwork_connection, caplog) -> None:
+    caplog.set_level(logging.INFO)
+
+    ClockworkNotifier(to="07700 900123", content="failed")(task_context())
+
+    assert "'07700 900123'" in caplog.text
+    assert clockwork_connection.requests() == []
+
+
+def test_refused_number_is_logged_and_the_others_sent(clockwork_connection, caplog) -> None:
+    clockwork_connection.refuse("447700900456", code=10, description="Invalid 'To' Parameter")
+    caplog.set_level(logging.INFO)
+
+    ClockworkNotifier(to="447700900123,447700900456", content="failed")(task_context())
+
+    assert "447700900456: Error 10: Invalid 'To' Parameter" in caplog.text
+    assert [m["to"] for m in clockwork_connection.messages()] == ["447700900123"]

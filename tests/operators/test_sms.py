@@ -1,0 +1,65 @@
+"""ClockworkSendSmsOperator outside a DAG run: templating, parse-time behaviour, imports.
+
+What it does when it runs is checked in real `airflow dags test` runs (tests/system).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from airflow_provider_clockwork.operators.sms import ClockworkSendSmsOperator
+
+
+def test_recipients_content_and_sender_are_templated() -> None:
+    assert set(ClockworkSendSmsOperator.template_fields) == {"to", "content", "sender"}
+
+
+@pytest.mark.parametrize(
+    ("to", "content", "sender"),
+    [
+        pytest.param("not a number", "hi", None, id="bad-number"),
+        pytest.param([], "hi", None, id="no-recipients"),
+        pytest.param("447700900123", "", None, id="empty-content"),
+        pytest.param("447700900123", "x" * 1000, None, id="too-long"),
+        pytest.param("447700900123", "hi", "FarTooLongSender", id="long-sender"),
+    ],
+)
+def test_nothing_is_checked_at_dag_parse_time(to, content, sender) -> None:
+    operator = ClockworkSendSmsOperator(task_id="text", to=to, content=content, sender=sender)
+    assert (operator.to, operator.content, operator.sender) == (to, content, sender)
+
+
+def test_templates_render_numbers_and_text() -> None:
+    operator = ClockworkSendSmsOperator(
+        task_id="text",
+        to="{{ params.numbers }}",
+        content="Load {{ ds }}: {{ params.rows }} rows",
+        sender="{{ params.sender }}",
+    )
+
+    operator.render_template_fields(
+        {"ds": "2026-11-25", "params": {"numbers": "447700900123", "rows": 12, "sender": "Ops"}}
+    )
+
+    assert (operator.to, operator.content, operator.sender) == (
+        "447700900123",
+        "Load 2026-11-25: 12 rows",
+        "Ops",
+    )
+
+
+def test_importing_the_operator_module_loads_no_http_stack(tmp_path) -> None:
+    code = (
+        "import sys, airflow_provider_clockwork.operators.sms\n"
+        "print(sorted(m for m in ('requests', 'airflow_provider_clockwork.hooks.clockwork') "
+        "if m in sys.modules))"
+    )
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -1,0 +1,92 @@
+"""ClockworkSendSmsOperator in real `airflow dags test` runs: XCom, errors, retries, secrets."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import TEST_KEY
+
+pytestmark = pytest.mark.dags_test
+
+NUMBERS = [f"4477009{index:05d}" for index in range(120)]
+
+
+def run_send(airflow_home, emulator, to, content, retries=0, **env):
+    return airflow_home.dags_test(
+        "clockwork_test_send",
+        connection_json=emulator.connection_json(),
+        AIRFLOW_VAR_CLOCKWORK_TEST_TO=to,
+        AIRFLOW_VAR_CLOCKWORK_TEST_CONTENT=content,
+        CLOCKWORK_TEST_RETRIES=str(retries),
+        **env,
+    )
+
+
+def times_texted(emulator) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for message in emulator.messages():
+        counts[message["to"]] = counts.get(message["to"], 0) + 1
+    return counts
+
+
+def test_refused_number_fails_the_task_after_sending_the_rest(airflow_home, clockwork_emulator):
+    clockwork_emulator.refuse("447700900456", code=10, description="Invalid 'To' Parameter")
+
+    run = run_send(airflow_home, clockwork_emulator, "447700900123, 447700900456, 447700900789", "Hi")
+
+    assert run.task_states["send"] == "failed"
+    sent = {m["to"]: m["id"] for m in clockwork_emulator.messages()}
+    assert set(sent) == {"447700900123", "447700900789"}
+    assert run.xcom("send", "message_ids") == sent
+    assert run.xcom("send") is None
+    assert "447700900456: Error 10: Invalid 'To' Parameter" in run.output
+
+
+def test_invalid_number_fails_before_any_request(airflow_home, clockwork_emulator):
+    run = run_send(airflow_home, clockwork_emulator, "447700900123, 07700 900456", "Hi")
+
+    assert run.task_states["send"] == "failed"
+    assert "'07700 900456'" in run.output
+    assert clockwork_emulator.requests() == []
+
+
+def test_unicode_content_arrives_intact(airflow_home, clockwork_emulator):
+    run = run_send(airflow_home, clockwork_emulator, "447700900123", "Łódź: załadowano ✓ 🚀")
+
+    assert run.state == "success", run.output[-5000:]
+    (message,) = clockwork_emulator.messages()
+    assert (message["content"], message["msg_type"]) == ("Łódź: załadowano ✓ 🚀", "UCS2")
+    assert run.xcom("send") == {"447700900123": message["id"]}
+
+
+def test_retry_after_a_failed_batch_texts_each_number_exactly_once(airflow_home, clockwork_emulator):
+    clockwork_emulator.inject({"kind": "delay", "seconds": 0}, {"kind": "status", "status": 502, "body": ""})
+
+    run = run_send(airflow_home, clockwork_emulator, ",".join(NUMBERS), "Incident 42", retries=1)
+
+    assert run.state == "success", run.output[-5000:]
+    assert run.try_numbers["send"] == 2
+    assert times_texted(clockwork_emulator) == dict.fromkeys(NUMBERS, 1)
+    ids = {m["to"]: m["id"] for m in clockwork_emulator.messages()}
+    assert run.xcom("send") == ids
+    assert [len(r["numbers"]) for r in clockwork_emulator.requests()] == [50, 50, 50, 20]
+
+
+def test_retry_after_a_partial_error_texts_each_number_exactly_once(airflow_home, clockwork_emulator):
+    clockwork_emulator.refuse("447700900456", code=10, description="Invalid 'To' Parameter", times=1)
+
+    run = run_send(airflow_home, clockwork_emulator, "447700900123, 447700900456", "Hi", retries=1)
+
+    assert run.state == "success", run.output[-5000:]
+    assert times_texted(clockwork_emulator) == {"447700900123": 1, "447700900456": 1}
+    assert run.xcom("send") == {m["to"]: m["id"] for m in clockwork_emulator.messages()}
+
+
+def test_key_never_reaches_logs_or_xcom(airflow_home, clockwork_emulator):
+    clockwork_emulator.refuse("447700900456", code=10, description="Invalid 'To' Parameter")
+
+    run = run_send(airflow_home, clockwork_emulator, "447700900123, 447700900456", "Hi")
+
+    assert run.task_states["send"] == "failed"
+    assert TEST_KEY not in run.output
+    assert all(TEST_KEY not in repr(value) for value in run.xcoms.values())
