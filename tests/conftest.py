@@ -36,3 +36,17 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     home = AirflowHome(root / "home", dags)
     home.migrate()
     yield home
+
+
+@pytest.fixture
+def log_text(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]):
+    """Everything logged so far: Airflow 3 logs through structlog to stdout, Airflow 2 through logging."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+
+    def read() -> str:
+        captured = capsys.readouterr()
+        return caplog.text + captured.out + captured.err
+
+    return read

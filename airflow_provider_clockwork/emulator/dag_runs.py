@@ -38,6 +38,14 @@ class DagTestRun:
         return self.xcoms.get((task_id, key))
 
 
+def _decode_xcom(value: Any) -> Any:
+    # XCom values are stored as JSON text, but SQLite gives a JSON column numeric
+    # affinity, so a bare number comes back already decoded.
+    if isinstance(value, (str, bytes)):
+        return json.loads(value)
+    return value
+
+
 class AirflowHome:
     """An Airflow home with its own SQLite database, migrated once and reused for many runs."""
 
@@ -112,5 +120,5 @@ class AirflowHome:
             for task_id, key, value in db.execute(
                 "SELECT task_id, key, value FROM xcom WHERE dag_id = ? AND run_id = ?", (dag_id, run.run_id)
             ):
-                run.xcoms[(task_id, key)] = json.loads(value) if value is not None else None
+                run.xcoms[(task_id, key)] = _decode_xcom(value)
         return run

@@ -153,6 +153,13 @@ class ClockworkHook(BaseHook):
                 error.result = result
                 error.unsent.extend(number for later in groups[index + 1 :] for number in later)
                 raise
+            self.log.info(
+                "Batch %d/%d: Clockwork accepted %d of %d number(s).",
+                index + 1,
+                len(groups),
+                len(answer.message_ids),
+                len(group),
+            )
             if on_batch is not None:
                 on_batch(answer)
             result.update(answer)

@@ -38,9 +38,11 @@ def normalise_number(entry: object) -> str:
     if isinstance(entry, int) and entry < 0:
         raise InvalidInputError(f"Recipient {entry!r} is a negative number.")
     text = str(entry)
+    # Named as written, less the spaces around it that a "a, b" list puts there.
+    shown = text.strip() if isinstance(entry, str) else entry
     if _TRUNK_ZERO.search(text):
         raise InvalidInputError(
-            f"Recipient {entry!r} holds a '(0)' trunk prefix: after the country code the 0 must go "
+            f"Recipient {shown!r} holds a '(0)' trunk prefix: after the country code the 0 must go "
             f"(e.g. +44 (0)7700 900123 is 447700900123), so the number is ambiguous."
         )
     if not text.strip():
@@ -52,7 +54,7 @@ def normalise_number(entry: object) -> str:
         number = number[2:]
     if not is_international_number(number):
         raise InvalidInputError(
-            f"Recipient {entry!r} is not a valid international number: after removing spaces, "
+            f"Recipient {shown!r} is not a valid international number: after removing spaces, "
             f"dashes, dots, brackets and a leading '+' or '00' it must be {MIN_DIGITS} to "
             f"{MAX_DIGITS} digits with a country code and no leading 0 (e.g. 447700900123)."
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from types import SimpleNamespace
 
 import pytest
@@ -45,7 +44,7 @@ def test_one_notifier_serves_many_tasks_with_their_own_text(clockwork_connection
 
 def test_renders_when_the_dag_cannot_build_a_template_environment(clockwork_connection) -> None:
     # What Airflow 3.3's `dags test` hands DAG-level callbacks (apache/airflow#64649).
-    serialized_dag = SimpleNamespace(dag_id="nightly")
+    serialized_dag = SimpleNamespace(dag_id="nightly", render_template_as_native_obj=False)
     notifier = ClockworkNotifier(to="447700900123", content="DAG {{ dag.dag_id }} failed")
 
     notifier(task_context(dag=serialized_dag))
@@ -53,32 +52,29 @@ def test_renders_when_the_dag_cannot_build_a_template_environment(clockwork_conn
     assert [m["content"] for m in clockwork_connection.messages()] == ["DAG nightly failed"]
 
 
-def test_failed_send_is_logged_with_code_and_text_and_not_raised(monkeypatch, clockwork_emulator, caplog):
+def test_failed_send_is_logged_with_code_and_text_and_not_raised(monkeypatch, clockwork_emulator, log_text):
     connection = {"conn_type": "clockwork", "password": "wrong-key", "host": clockwork_emulator.url}
     monkeypatch.setenv("AIRFLOW_CONN_CLOCKWORK_DEFAULT", json.dumps(connection))
-    caplog.set_level(logging.INFO)
 
     ClockworkNotifier(to="447700900123", content="failed")(task_context())
 
-    assert "Error 2: Invalid Username Or Password" in caplog.text
-    assert "wrong-key" not in caplog.text
+    assert "Error 2: Invalid Username Or Password" in log_text()
+    assert "wrong-key" not in log_text()
     assert clockwork_emulator.messages() == []
 
 
-def test_invalid_recipient_is_logged_by_name_and_nothing_sent(clockwork_connection, caplog) -> None:
-    caplog.set_level(logging.INFO)
+def test_invalid_recipient_is_logged_by_name_and_nothing_sent(clockwork_connection, log_text) -> None:
 
     ClockworkNotifier(to="07700 900123", content="failed")(task_context())
 
-    assert "'07700 900123'" in caplog.text
+    assert "'07700 900123'" in log_text()
     assert clockwork_connection.requests() == []
 
 
-def test_refused_number_is_logged_and_the_others_sent(clockwork_connection, caplog) -> None:
+def test_refused_number_is_logged_and_the_others_sent(clockwork_connection, log_text) -> None:
     clockwork_connection.refuse("447700900456", code=10, description="Invalid 'To' Parameter")
-    caplog.set_level(logging.INFO)
 
     ClockworkNotifier(to="447700900123,447700900456", content="failed")(task_context())
 
-    assert "447700900456: Error 10: Invalid 'To' Parameter" in caplog.text
+    assert "447700900456: Error 10: Invalid 'To' Parameter" in log_text()
     assert [m["to"] for m in clockwork_connection.messages()] == ["447700900123"]

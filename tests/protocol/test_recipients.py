@@ -143,7 +143,7 @@ def test_normalise_number_refuses_naming_entry(entry: object, shown: str) -> Non
         pytest.param([UK, None], "None", id="none-in-list"),
         pytest.param([UK, 4.5], "4.5", id="float-in-list"),
         pytest.param([UK, "07700900123"], "'07700900123'", id="local-number-in-list"),
-        pytest.param("447700900123, 07700 900124", "' 07700 900124'", id="local-number-in-string-as-written"),
+        pytest.param("447700900123, 07700 900124", "'07700 900124'", id="local-number-in-string-as-written"),
         pytest.param(
             [UK, "447700900123,447700900124"], "'447700900123,447700900124'", id="comma-string-inside-list"
         ),
