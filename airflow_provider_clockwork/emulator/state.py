@@ -1,0 +1,194 @@
+"""Everything the emulator remembers, shared safely between its request threads.
+
+The HTTP server answers each connection in its own thread while a test inspects
+the same state from the main thread, so every read and write goes through one
+lock and every read hands out copies.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from airflow_provider_clockwork.emulator.faults import MAX_FAULT_SECONDS, Fault
+from airflow_provider_clockwork.protocol.results import SmsError
+
+MESSAGE_ID_PREFIX = "AB"
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    """One message the emulator accepted, as a test wants to see it."""
+
+    id: str
+    to: str
+    content: str
+    sender: str | None
+    long: bool
+    msg_type: str
+    interface: str
+    parts: int
+    request: int
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request received; holds parameter names but never the API key's value."""
+
+    index: int
+    method: str
+    path: str
+    query: str
+    param_names: list[str] = field(default_factory=list)
+    content_type: str | None = None
+    numbers: list[str] = field(default_factory=list)
+    client_port: int | None = None
+    fault: dict[str, Any] | None = None
+
+
+@dataclass
+class _Refusal:
+    error: SmsError
+    remaining: int | None  # None: every message to the number, for good
+
+
+class EmulatorState:
+    """Keys, credit, messages, requests, refusals, queued faults and latency."""
+
+    def __init__(self, keys: Iterable[str], credit: int, latency: float) -> None:
+        self._lock = threading.Lock()
+        self._keys = tuple(dict.fromkeys(keys))
+        self._starting_credit = int(credit)
+        self._credit = int(credit)
+        self._latency = _checked_latency(latency)
+        self._messages: list[MessageRecord] = []
+        self._requests: list[RequestRecord] = []
+        self._refusals: dict[str, _Refusal] = {}
+        self._faults: deque[list[Any]] = deque()  # [fault, sends it still applies to]
+        # Not reset with the rest: IDs stay unique for the emulator's whole life.
+        self._message_numbers = itertools.count(1)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The accepted API keys, in the order given."""
+        return self._keys
+
+    def knows_key(self, key: str) -> bool:
+        return bool(key) and key in self._keys
+
+    @property
+    def latency(self) -> float:
+        with self._lock:
+            return self._latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        checked = _checked_latency(seconds)
+        with self._lock:
+            self._latency = checked
+
+    @property
+    def credit(self) -> int:
+        with self._lock:
+            return self._credit
+
+    @credit.setter
+    def credit(self, value: int) -> None:
+        with self._lock:
+            self._credit = int(value)
+
+    def try_charge(self, credits: int) -> bool:
+        """Take ``credits`` if the account holds that many; never lets credit go below zero."""
+        with self._lock:
+            if self._credit < credits:
+                return False
+            self._credit -= credits
+            return True
+
+    def refuse(self, number: str, error: SmsError, times: int | None = None) -> None:
+        """Give ``number`` this error for its next ``times`` messages, or for good when ``times`` is None."""
+        if times is not None and times < 1:
+            raise ValueError(f"times must be 1 or more (or None for always), not {times!r}")
+        with self._lock:
+            self._refusals[number] = _Refusal(error, times)
+
+    def refusal_for(self, number: str) -> SmsError | None:
+        """The error this message to ``number`` gets, using up one of a limited refusal's times."""
+        with self._lock:
+            refusal = self._refusals.get(number)
+            if refusal is None:
+                return None
+            if refusal.remaining is not None:
+                refusal.remaining -= 1
+                if refusal.remaining <= 0:
+                    del self._refusals[number]
+            return refusal.error
+
+    def refusals(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            return {
+                number: {"code": r.error.code, "description": r.error.description, "times": r.remaining}
+                for number, r in self._refusals.items()
+            }
+
+    def queue_faults(self, faults: Iterable[Fault]) -> None:
+        with self._lock:
+            self._faults.extend([fault, fault.times] for fault in faults)
+
+    def take_fault(self) -> Fault | None:
+        """The fault for this send request, if any; a fault with ``times`` n serves n requests."""
+        with self._lock:
+            if not self._faults:
+                return None
+            entry = self._faults[0]
+            entry[1] -= 1
+            if entry[1] <= 0:
+                self._faults.popleft()
+            fault: Fault = entry[0]
+            return fault
+
+    def pending_faults(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [{**fault.to_dict(), "times": remaining} for fault, remaining in self._faults]
+
+    def log_request(self, **details: Any) -> int:
+        """Append a request to the log and return its index (the ``request`` of its messages)."""
+        with self._lock:
+            index = len(self._requests)
+            self._requests.append(RequestRecord(index=index, **details))
+            return index
+
+    def record_message(self, **details: Any) -> MessageRecord:
+        """Give an accepted message a fresh Clockwork-style ID and keep it."""
+        with self._lock:
+            record = MessageRecord(id=f"{MESSAGE_ID_PREFIX}_{next(self._message_numbers):05d}", **details)
+            self._messages.append(record)
+            return record
+
+    def messages(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [asdict(record) for record in self._messages]
+
+    def requests(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [asdict(record) for record in self._requests]
+
+    def reset(self) -> None:
+        """Forget messages, requests, faults and refusals; restore the starting credit."""
+        with self._lock:
+            self._messages.clear()
+            self._requests.clear()
+            self._faults.clear()
+            self._refusals.clear()
+            self._credit = self._starting_credit
+
+
+def _checked_latency(seconds: float) -> float:
+    latency = float(seconds)
+    if not 0 <= latency <= MAX_FAULT_SECONDS:
+        raise ValueError(f"latency must be between 0 and {MAX_FAULT_SECONDS:g} seconds, not {seconds!r}")
+    return latency
