@@ -55,7 +55,8 @@ class SendLedger:
     def load(self) -> dict[str, str]:
         from airflow.providers.common.compat.sdk import Variable
 
-        stored = Variable.get(self.key, default=None, deserialize_json=True)
+        # The default goes by position: Airflow 2 calls it default_var, Airflow 3 default.
+        stored = Variable.get(self.key, None, deserialize_json=True)
         self._ids = dict(stored.get("message_ids", {})) if isinstance(stored, dict) else {}
         return dict(self._ids)
 

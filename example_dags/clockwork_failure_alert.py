@@ -21,7 +21,10 @@ with DAG(
         "retries": 0,
         "on_failure_callback": send_clockwork_notification(
             to="{{ var.value.get('clockwork_oncall_number', '+44 7700 900999') }}",
-            content="FAILED {{ ti.dag_id }}.{{ ti.task_id }} ({{ ds }}, try {{ ti.try_number }}): {{ (exception | string)[:120] }}",
+            content=(
+                "FAILED {{ ti.dag_id }}.{{ ti.task_id }} ({{ ds }}, try {{ ti.try_number }}): "
+                "{{ (exception | string)[:120] }}"
+            ),
             long=True,
         ),
     },

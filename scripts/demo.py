@@ -58,7 +58,7 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="clockwork-demo-") as home_dir:
             home = AirflowHome(Path(home_dir), REPO / "example_dags")
-            print(f"[demo] Preparing a throwaway Airflow home (airflow db migrate) ...")
+            print("[demo] Preparing a throwaway Airflow home (airflow db migrate) ...")
             home.migrate()
             connection = json.dumps({"conn_type": "clockwork", "password": API_KEY, "host": url})
             print(f"[demo] airflow dags test {DAG_ID} ...")

@@ -12,7 +12,10 @@ from airflow_provider_clockwork.get_provider_info import get_provider_info
 
 
 def test_entry_point_leads_to_the_provider_info() -> None:
-    (entry,) = [e for e in entry_points(group="apache_airflow_provider") if e.value.startswith("airflow_provider_clockwork")]
+    ours = [
+        e for e in entry_points(group="apache_airflow_provider") if e.value.startswith("airflow_provider_")
+    ]
+    (entry,) = [e for e in ours if e.value.startswith("airflow_provider_clockwork.")]
     info = entry.load()()
 
     assert info["package-name"] == "airflow-provider-clockwork"

@@ -19,7 +19,9 @@ from tests.conftest import TEST_KEY
 NUMBERS = [f"4477009{index:05d}" for index in range(120)]
 
 
-def use_connection(monkeypatch: pytest.MonkeyPatch, conn_id: str = "clockwork_default", **fields: object) -> None:
+def use_connection(
+    monkeypatch: pytest.MonkeyPatch, conn_id: str = "clockwork_default", **fields: object
+) -> None:
     monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({"conn_type": "clockwork", **fields}))
 
 

@@ -16,7 +16,9 @@ from airflow_provider_clockwork.exceptions import ClockworkConfigError, Clockwor
         pytest.param("api.example.com", None, "https://api.example.com", id="bare-host-means-https"),
         pytest.param("http://127.0.0.1:8089", None, "http://127.0.0.1:8089", id="scheme-and-port"),
         pytest.param("http://127.0.0.1:8089/", None, "http://127.0.0.1:8089", id="trailing-slash"),
-        pytest.param("https://gw.example.com/clockwork/", None, "https://gw.example.com/clockwork", id="path"),
+        pytest.param(
+            "https://gw.example.com/clockwork/", None, "https://gw.example.com/clockwork", id="path-prefix"
+        ),
         pytest.param("http://127.0.0.1:8089", 9000, "http://127.0.0.1:9000", id="port-replaces"),
         pytest.param("localhost", 8089, "https://localhost:8089", id="bare-host-with-port"),
         pytest.param("http://[::1]:8089", None, "http://[::1]:8089", id="ipv6"),

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
-import pytest
-
 from airflow_provider_clockwork.notifications.clockwork import (
     ClockworkNotifier,
     send_clockwork_notification,
@@ -14,7 +12,15 @@ from airflow_provider_clockwork.notifications.clockwork import (
 
 
 def task_context(dag_id: str = "nightly", task_id: str = "load", **extra: object) -> dict[str, object]:
-    return {"ti": SimpleNamespace(dag_id=dag_id, task_id=task_id, try_number=1), "ds": "2026-11-25", **extra}
+    """The parts of a task callback's context these tests render (Airflow always passes the DAG)."""
+    from airflow.providers.common.compat.sdk import DAG
+
+    return {
+        "dag": DAG(dag_id=dag_id, schedule=None),
+        "ti": SimpleNamespace(dag_id=dag_id, task_id=task_id, try_number=1),
+        "ds": "2026-11-25",
+        **extra,
+    }
 
 
 def test_alias_is_the_notifier() -> None:

@@ -32,7 +32,9 @@ def test_pipeline_complete_takes_numbers_from_a_variable(airflow_home, clockwork
 
 
 def test_failure_alert_texts_the_on_call_number(airflow_home, clockwork_emulator):
-    run = airflow_home.dags_test("clockwork_failure_alert", connection_json=clockwork_emulator.connection_json())
+    run = airflow_home.dags_test(
+        "clockwork_failure_alert", connection_json=clockwork_emulator.connection_json()
+    )
 
     assert run.task_states["load_warehouse"] == "failed"
     (text,) = clockwork_emulator.messages()
