@@ -96,9 +96,18 @@ def _default_sender(conn_id: str, value: Any) -> str | None:
         raise ClockworkInputError(f"Connection {conn_id!r} extra 'sender': {error}") from None
 
 
+def plain_extra(extra: dict[str, Any]) -> dict[str, Any]:
+    """Extras by plain name; older Airflow forms saved them as ``extra__clockwork__<name>``."""
+    prefix = "extra__clockwork__"
+    plain = {name[len(prefix) :]: value for name, value in extra.items() if name.startswith(prefix)}
+    plain.update((name, value) for name, value in extra.items() if not name.startswith(prefix))
+    return plain
+
+
 def read_settings(
     conn_id: str, *, password: str | None, host: str | None, port: int | None, extra: dict[str, Any]
 ) -> ClockworkSettings:
+    extra = plain_extra(extra)
     return ClockworkSettings(
         api_key=_api_key(conn_id, password),
         base_url=base_url(conn_id, host, port),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_clockwork import __version__
+from airflow_provider_clockwork.connection_form import CONNECTION_TYPE, HOOK_NAME, declarative_form
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -35,7 +36,9 @@ def get_provider_info() -> dict[str, Any]:
         "connection-types": [
             {
                 "hook-class-name": "airflow_provider_clockwork.hooks.clockwork.ClockworkHook",
-                "connection-type": "clockwork",
+                "hook-name": HOOK_NAME,
+                "connection-type": CONNECTION_TYPE,
+                **declarative_form(),
             }
         ],
         "notifications": ["airflow_provider_clockwork.notifications.clockwork.ClockworkNotifier"],

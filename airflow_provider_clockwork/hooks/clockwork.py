@@ -19,7 +19,7 @@ import requests
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 from urllib3.exceptions import NewConnectionError
 
-from airflow_provider_clockwork import __version__
+from airflow_provider_clockwork import __version__, connection_form
 from airflow_provider_clockwork.connection import ClockworkSettings, read_settings
 from airflow_provider_clockwork.exceptions import (
     ClockworkInputError,
@@ -65,8 +65,8 @@ class ClockworkHook(BaseHook):
 
     conn_name_attr = "clockwork_conn_id"
     default_conn_name = "clockwork_default"
-    conn_type = "clockwork"
-    hook_name = "Clockwork SMS"
+    conn_type = connection_form.CONNECTION_TYPE
+    hook_name = connection_form.HOOK_NAME
 
     def __init__(self, clockwork_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -78,14 +78,13 @@ class ClockworkHook(BaseHook):
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        return {
-            "hidden_fields": ["login", "schema", "port"],
-            "relabeling": {"password": "API key", "host": "Base URL (optional)"},
-            "placeholders": {
-                "host": "https://api.clockworksms.com",
-                "extra": '{"timeout": 30, "sender": "MyCompany"}',
-            },
-        }
+        """The connection form's labels and hidden fields (Airflow 2.11; 3.2+ reads provider info)."""
+        return connection_form.ui_field_behaviour()
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """The ``timeout`` and ``sender`` fields of the connection form (Airflow 2.11)."""
+        return connection_form.form_widgets()
 
     @cached_property
     def settings(self) -> ClockworkSettings:

@@ -1,0 +1,73 @@
+"""What the Airflow UI shows for a Clockwork connection: one description, two formats.
+
+Airflow 3.2+ reads it declaratively from ``get_provider_info`` (``conn-fields`` and
+``ui-field-behaviour``); Airflow 2.11 asks the hook (``get_connection_form_widgets``
+and ``get_ui_field_behaviour``). Both are built from the data below so they cannot
+disagree. Pure data: importing this module imports nothing from Airflow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_clockwork.protocol.message import MAX_TEXT_SENDER
+
+CONNECTION_TYPE = "clockwork"
+HOOK_NAME = "Clockwork SMS"
+
+# Extra fields: name -> label, description and JSON schema (Airflow 3's form format).
+EXTRA_FIELDS: dict[str, dict[str, Any]] = {
+    "timeout": {
+        "label": "Timeout (seconds)",
+        "description": "Connect and read timeout of each request to Clockwork. Default 30.",
+        "schema": {"type": ["number", "null"], "minimum": 0, "default": 30},
+    },
+    "sender": {
+        "label": "Default sender (From)",
+        "description": "Shown on phones when a task sets no sender: up to 11 characters, or 12 digits.",
+        "schema": {"type": ["string", "null"], "maxLength": MAX_TEXT_SENDER + 1},
+    },
+}
+
+HIDDEN_FIELDS = ["login", "schema", "extra"]
+RELABELING = {"password": "API key", "host": "Base URL (optional)"}
+PLACEHOLDERS = {
+    "password": "Your Clockwork API key",
+    "host": "https://api.clockworksms.com",
+    "port": "Replaces any port in the base URL",
+}
+
+
+def declarative_form() -> dict[str, Any]:
+    """The ``conn-fields`` and ``ui-field-behaviour`` entries of the provider info."""
+    return {
+        "conn-fields": EXTRA_FIELDS,
+        "ui-field-behaviour": {
+            "hidden-fields": HIDDEN_FIELDS,
+            "relabeling": RELABELING,
+            "placeholders": PLACEHOLDERS,
+        },
+    }
+
+
+def ui_field_behaviour() -> dict[str, Any]:
+    """The same behaviour in the shape Airflow 2's ``get_ui_field_behaviour`` returns."""
+    return {"hidden_fields": HIDDEN_FIELDS, "relabeling": RELABELING, "placeholders": PLACEHOLDERS}
+
+
+def form_widgets() -> dict[str, Any]:
+    """Airflow 2's WTForms widgets for the extra fields (imports Flask only when called)."""
+    from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+    from flask_babel import lazy_gettext
+    from wtforms import StringField
+    from wtforms.validators import Optional
+
+    return {
+        name: StringField(
+            lazy_gettext(field["label"]),
+            description=field["description"],
+            validators=[Optional()],
+            widget=BS3TextFieldWidget(),
+        )
+        for name, field in EXTRA_FIELDS.items()
+    }
