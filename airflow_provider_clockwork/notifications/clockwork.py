@@ -9,6 +9,7 @@ Use it wherever Airflow takes a callback::
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,8 @@ class ClockworkNotifier(BaseNotifier):
     :param sender: the ``From`` shown on phones; defaults to the connection's. Templated.
     :param long: allow up to 3 joined parts.
     :param clockwork_conn_id: the Clockwork connection.
+    :param context: the context to render with when the notifier is awaited (Airflow 3's
+        triggerer passes it for Deadline Alerts); callbacks pass theirs when they call it.
     """
 
     template_fields: Sequence[str] = ("to", "content", "sender")
@@ -46,8 +49,10 @@ class ClockworkNotifier(BaseNotifier):
         sender: str | None = None,
         long: bool = False,
         clockwork_conn_id: str = "clockwork_default",
+        context: Context | None = None,
     ) -> None:
         super().__init__()
+        self.context = context or {}
         self.to = to
         self.content = content
         self.sender = sender
@@ -68,6 +73,10 @@ class ClockworkNotifier(BaseNotifier):
         if dag is not None and not hasattr(dag, "get_template_env"):
             dag = None
         return super().get_template_env(dag=dag)
+
+    async def async_notify(self, context: Context) -> None:
+        """Send without blocking the event loop (the triggerer runs Deadline Alerts this way)."""
+        await asyncio.to_thread(self.notify, context)
 
     def notify(self, context: Context) -> None:
         from airflow_provider_clockwork.exceptions import ClockworkError

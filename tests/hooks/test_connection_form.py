@@ -1,0 +1,68 @@
+"""The Clockwork connection form as Airflow's providers manager sees it (Airflow 2.11 and 3.x)."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_clockwork.connection_form import EXTRA_FIELDS
+from airflow_provider_clockwork.hooks.clockwork import ClockworkHook
+
+
+@pytest.fixture(scope="module")
+def providers_manager():
+    from airflow.providers_manager import ProvidersManager
+
+    return ProvidersManager()
+
+
+def widget_label(widget) -> str:
+    field = widget.field
+    if isinstance(field, dict):  # Airflow 3: JSON-schema form metadata
+        return field["schema"]["title"]
+    return str(field.args[0])  # Airflow 2: a WTForms field
+
+
+def test_form_has_labelled_timeout_and_sender_fields(providers_manager) -> None:
+    widgets = providers_manager.connection_form_widgets
+
+    labels = {name: widget_label(widgets[f"extra__clockwork__{name}"]) for name in EXTRA_FIELDS}
+
+    assert labels == {"timeout": "Timeout (seconds)", "sender": "Default sender (From)"}
+
+
+def test_form_hides_unused_fields_and_relabels_the_key(providers_manager) -> None:
+    behaviour = providers_manager.field_behaviours["clockwork"]
+
+    assert set(behaviour["hidden_fields"]) == {"login", "schema", "extra"}
+    assert behaviour["relabeling"] == {"password": "API key", "host": "Base URL (optional)"}
+    assert "api.clockworksms.com" in str(behaviour["placeholders"])
+
+
+def test_connection_type_is_named_and_testable(providers_manager) -> None:
+    assert providers_manager.hooks["clockwork"].hook_name == "Clockwork SMS"
+    assert providers_manager.hooks["clockwork"].connection_testable
+
+
+def test_hook_methods_describe_the_same_form() -> None:
+    assert ClockworkHook.get_ui_field_behaviour()["relabeling"]["password"] == "API key"
+
+
+@pytest.mark.parametrize(
+    ("extra", "timeout", "sender"),
+    [
+        pytest.param({"timeout": "12", "sender": "Ops"}, 12.0, "Ops", id="plain-names"),
+        pytest.param(
+            {"extra__clockwork__timeout": 7, "extra__clockwork__sender": "Ops"},
+            7.0,
+            "Ops",
+            id="prefixed-names",
+        ),
+        pytest.param({"timeout": "", "sender": ""}, 30.0, None, id="empty-form-fields"),
+    ],
+)
+def test_form_values_are_read_whichever_way_airflow_saved_them(extra, timeout, sender) -> None:
+    from airflow_provider_clockwork.connection import read_settings
+
+    settings = read_settings("cw", password="k", host=None, port=None, extra=extra)
+
+    assert (settings.timeout, settings.default_sender) == (timeout, sender)
