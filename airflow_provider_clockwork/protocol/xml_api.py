@@ -10,12 +10,15 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from airflow_provider_clockwork.protocol.errors import UnreadableReplyError, excerpt
 from airflow_provider_clockwork.protocol.message import Message
 from airflow_provider_clockwork.protocol.results import SendResult, SmsError
 
 SEND_PATH = "/xml/send.aspx"
+CREDIT_PATH = "/xml/credit.aspx"
+BALANCE_PATH = "/xml/balance.aspx"
 CONTENT_TYPE = "text/xml; charset=utf-8"
 
 
@@ -85,7 +88,79 @@ def parse_send_reply(body: bytes | str, secrets: tuple[str, ...] = ()) -> SendRe
     return result
 
 
+@dataclass(frozen=True)
+class Balance:
+    """The account's money balance (``/xml/balance.aspx``), e.g. 12.34 GBP."""
+
+    amount: Decimal
+    currency_code: str
+    currency_symbol: str
+
+    def __str__(self) -> str:
+        return f"{self.currency_symbol}{self.amount} ({self.currency_code})"
+
+
+def key_document(root_tag: str, key: str) -> bytes:
+    """``<Credit><Key>…</Key></Credit>`` and its kin: a request that carries only the key."""
+    root = ET.Element(root_tag)
+    _child(root, "Key", key)
+    return _serialise(root)
+
+
+def parse_credit_reply(body: bytes | str, secrets: tuple[str, ...] = ()) -> int | SmsError:
+    root = _parse(body, secrets, "XML credit reply")
+    whole = _error_in(root)
+    if whole is not None:
+        return whole
+    credit = (root.findtext("Credit") or "").strip()
+    if root.tag != "Credit_Resp" or not credit.lstrip("-").isdigit():
+        raise UnreadableReplyError(f"not a Clockwork XML credit reply: <{root.tag}> with credit {credit!r}")
+    return int(credit)
+
+
+def parse_balance_reply(body: bytes | str, secrets: tuple[str, ...] = ()) -> Balance | SmsError:
+    root = _parse(body, secrets, "XML balance reply")
+    whole = _error_in(root)
+    if whole is not None:
+        return whole
+    text = (root.findtext("Balance") or "").strip()
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise UnreadableReplyError(f"not a Clockwork XML balance reply: balance {text!r}") from None
+    if root.tag != "Balance_Resp" or not amount.is_finite():
+        raise UnreadableReplyError(f"not a Clockwork XML balance reply: <{root.tag}>")
+    return Balance(
+        amount=amount,
+        currency_code=(root.findtext("Currency/Code") or "").strip(),
+        currency_symbol=(root.findtext("Currency/Symbol") or "").strip(),
+    )
+
+
 # The emulator's side of the same interface.
+
+
+def read_key_document(body: bytes, root_tag: str) -> str:
+    """The key of a credit or balance request (raises ``UnreadableReplyError`` if malformed)."""
+    root = _parse(body, (), f"XML {root_tag} document")
+    if root.tag != root_tag:
+        raise UnreadableReplyError(f"root element is <{root.tag}>, not <{root_tag}>")
+    return (root.findtext("Key") or "").strip()
+
+
+def format_credit_reply(credit: int) -> bytes:
+    root = ET.Element("Credit_Resp")
+    _child(root, "Credit", str(credit))
+    return _serialise(root)
+
+
+def format_balance_reply(balance: Balance) -> bytes:
+    root = ET.Element("Balance_Resp")
+    _child(root, "Balance", f"{balance.amount:.2f}")
+    currency = ET.SubElement(root, "Currency")
+    _child(currency, "Symbol", balance.currency_symbol)
+    _child(currency, "Code", balance.currency_code)
+    return _serialise(root)
 
 
 @dataclass(frozen=True)
@@ -138,8 +213,8 @@ def format_send_reply(outcomes: Iterable[tuple[XmlSms, str | SmsError]]) -> byte
     return _serialise(root)
 
 
-def format_request_error(error: SmsError) -> bytes:
-    root = ET.Element("Message_Resp")
+def format_request_error(error: SmsError, root_tag: str = "Message_Resp") -> bytes:
+    root = ET.Element(root_tag)
     _child(root, "ErrNo", str(error.code))
     _child(root, "ErrDesc", error.description)
     return _serialise(root)
