@@ -14,6 +14,13 @@ from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_provider_clockwork.protocol.results import SendResult, SmsError
 
+# Raised (by the operator) for failures no retry can fix: Airflow then fails the task
+# without using its retries. Re-exported here so the provider imports it in one place.
+try:
+    from airflow.providers.common.compat.sdk import AirflowFailException as AirflowFailException
+except ImportError:  # a common-compat release that does not map it: Airflow's own (the same class)
+    from airflow.exceptions import AirflowFailException as AirflowFailException  # type: ignore[no-redef]
+
 
 class ClockworkError(AirflowException):
     """Base class of every error this provider raises."""

@@ -27,6 +27,12 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_provider_clockwork.operators.sms"],
             }
         ],
+        "sensors": [
+            {
+                "integration-name": "Clockwork SMS",
+                "python-modules": ["airflow_provider_clockwork.sensors.credit"],
+            }
+        ],
         "hooks": [
             {
                 "integration-name": "Clockwork SMS",

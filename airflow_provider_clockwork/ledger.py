@@ -6,6 +6,12 @@ and writes Variables through Airflow itself, and a Variable survives retries and
 manual clears. One Variable holds the IDs for one task instance *and one
 message*: a retry that renders a different text (or sender) is a new message and
 starts a new ledger.
+
+Where the ledger is kept is a small backend with ``get``/``set``/``delete``
+(:class:`LedgerStore`). The default, :class:`VariableStore`, keeps it in Airflow
+Variables; :class:`MemoryStore` keeps it in a dict, for running an operator's
+``execute`` outside Airflow (tests). :func:`set_default_store` swaps the backend
+every new ledger uses; a ledger can also be given one directly.
 """
 
 from __future__ import annotations
@@ -13,14 +19,90 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from airflow_provider_clockwork.protocol.message import Message
 
 LEDGER_PREFIX = "clockwork_sent_"
 
 log = logging.getLogger(__name__)
+
+
+class LedgerStore(Protocol):
+    """Where ledgers live: a JSON-able dict under a key, readable by every try of a task."""
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The stored value, or None when there is none."""
+        ...
+
+    def set(self, key: str, value: dict[str, Any], description: str) -> None: ...
+
+    def delete(self, key: str) -> None: ...
+
+
+class VariableStore:
+    """The default: one Airflow Variable per ledger, holding JSON."""
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        from airflow.providers.common.compat.sdk import Variable
+
+        # The default goes by position: Airflow 2 calls it default_var, Airflow 3 default.
+        stored = Variable.get(key, None, deserialize_json=True)
+        return stored if isinstance(stored, dict) else None
+
+    def set(self, key: str, value: dict[str, Any], description: str) -> None:
+        from airflow.providers.common.compat.sdk import Variable
+
+        Variable.set(key, value, description=description, serialize_json=True)
+
+    def delete(self, key: str) -> None:
+        from airflow.providers.common.compat.sdk import Variable
+
+        Variable.delete(key)
+
+
+class MemoryStore:
+    """Ledgers in a dict of this process: for running ``execute`` outside Airflow, e.g. in tests."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[str, dict[str, Any]] = {}
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            stored = self._values.get(key)
+            return json.loads(json.dumps(stored)) if stored is not None else None
+
+    def set(self, key: str, value: dict[str, Any], description: str) -> None:
+        with self._lock:
+            # Stored as JSON would be, so nothing outside can change it afterwards.
+            self._values[key] = json.loads(json.dumps(value))
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._values.pop(key, None)
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        """Every stored ledger by key (a copy)."""
+        with self._lock:
+            return json.loads(json.dumps(self._values))
+
+
+_default_store: LedgerStore = VariableStore()
+
+
+def get_default_store() -> LedgerStore:
+    """The backend new ledgers use (Airflow Variables unless swapped)."""
+    return _default_store
+
+
+def set_default_store(store: LedgerStore) -> LedgerStore:
+    """Make new ledgers use ``store``; returns the previous backend, to put it back."""
+    global _default_store
+    previous, _default_store = _default_store, store
+    return previous
 
 
 def ledger_key(dag_id: str, run_id: str, task_id: str, map_index: int, message: Message) -> str:
@@ -34,13 +116,16 @@ def ledger_key(dag_id: str, run_id: str, task_id: str, map_index: int, message: 
 class SendLedger:
     """Message IDs already obtained for one task instance and one message."""
 
-    def __init__(self, key: str, description: str) -> None:
+    def __init__(self, key: str, description: str, store: LedgerStore | None = None) -> None:
         self.key = key
         self.description = description
+        self.store = store if store is not None else get_default_store()
         self._ids: dict[str, str] = {}
 
     @classmethod
-    def for_task(cls, context: Mapping[str, Any], message: Message) -> SendLedger | None:
+    def for_task(
+        cls, context: Mapping[str, Any], message: Message, store: LedgerStore | None = None
+    ) -> SendLedger | None:
         """The ledger of the running task instance, or None outside a task run."""
         ti = context.get("ti")
         run_id = context.get("run_id") or getattr(ti, "run_id", None)
@@ -50,33 +135,21 @@ class SendLedger:
         map_index = -1 if map_index is None else int(map_index)
         key = ledger_key(ti.dag_id, run_id, ti.task_id, map_index, message)
         description = f"Clockwork message IDs sent by {ti.dag_id}.{ti.task_id} [{map_index}] in {run_id}"
-        return cls(key, description)
+        return cls(key, description, store)
 
     def load(self) -> dict[str, str]:
-        from airflow.providers.common.compat.sdk import Variable
-
-        # The default goes by position: Airflow 2 calls it default_var, Airflow 3 default.
-        stored = Variable.get(self.key, None, deserialize_json=True)
-        self._ids = dict(stored.get("message_ids", {})) if isinstance(stored, dict) else {}
+        stored = self.store.get(self.key)
+        self._ids = dict(stored.get("message_ids", {})) if stored is not None else {}
         return dict(self._ids)
 
     def record(self, message_ids: Mapping[str, str]) -> None:
         """Add IDs and store them at once, so a crash after this batch cannot resend it."""
         if not message_ids:
             return
-        from airflow.providers.common.compat.sdk import Variable
-
         self._ids.update(message_ids)
-        Variable.set(
-            self.key,
-            {"message_ids": self._ids},
-            description=self.description,
-            serialize_json=True,
-        )
+        self.store.set(self.key, {"message_ids": self._ids}, self.description)
 
     def clear(self) -> None:
-        from airflow.providers.common.compat.sdk import Variable
-
         if self._ids:
-            Variable.delete(self.key)
+            self.store.delete(self.key)
         self._ids = {}

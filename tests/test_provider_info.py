@@ -31,7 +31,7 @@ def test_every_declared_class_imports() -> None:
     for path in paths:
         module, _, name = path.rpartition(".")
         assert hasattr(import_module(module), name), path
-    for group in info["operators"] + info["hooks"]:
+    for group in info["operators"] + info["sensors"] + info["hooks"]:
         for module in group["python-modules"]:
             import_module(module)
 

@@ -34,7 +34,10 @@ class ClockworkSendSmsOperator(BaseOperator):
     Clockwork refuses some numbers, the others are still sent, their IDs are pushed
     to XCom under ``message_ids`` and the task fails listing each refused number with
     Clockwork's code and text. A retry of the task texts only the numbers that have
-    no message ID yet (see :mod:`airflow_provider_clockwork.ledger`).
+    no message ID yet (see :mod:`airflow_provider_clockwork.ledger`). When no retry
+    can help (every refusal permanent, or a permanent whole-request error such as a
+    wrong key; see :mod:`airflow_provider_clockwork.protocol.codes`) the task fails
+    with ``AirflowFailException`` and Airflow does not retry it.
 
     :param to: comma-separated numbers, or a list of numbers (strings or integers). Templated.
     :param content: the message text. Templated.
@@ -77,7 +80,10 @@ class ClockworkSendSmsOperator(BaseOperator):
         finally:
             hook.close()
         if ledger is not None:
-            ledger.clear()
+            try:
+                ledger.clear()
+            except Exception as error:  # everyone was texted: a leftover ledger only costs space
+                self.log.warning("Could not delete the retry ledger %s: %s", ledger.key, error)
         return {number: result.message_ids[number] for number in numbers}
 
     def _log_plan(self, numbers: list[str], message: Message) -> None:
@@ -99,7 +105,12 @@ class ClockworkSendSmsOperator(BaseOperator):
         ledger: SendLedger | None,
         context: Context,
     ) -> SendResult:
-        from airflow_provider_clockwork.exceptions import ClockworkSendError
+        from airflow_provider_clockwork.exceptions import (
+            AirflowFailException,
+            ClockworkRequestError,
+            ClockworkSendError,
+        )
+        from airflow_provider_clockwork.protocol.codes import is_permanent
         from airflow_provider_clockwork.protocol.results import SendResult
 
         earlier = ledger.load() if ledger is not None else {}
@@ -111,19 +122,61 @@ class ClockworkSendSmsOperator(BaseOperator):
                 len(result.message_ids),
                 ", ".join(result.message_ids),
             )
-        on_batch = (lambda answer: ledger.record(answer.message_ids)) if ledger is not None else None
+        unrecorded: dict[str, str] = {}
+
+        def on_batch(answer: SendResult) -> None:
+            if ledger is None or not answer.message_ids:
+                return
+            try:
+                ledger.record(answer.message_ids)
+            except Exception as error:
+                # Sending goes on; a failure below names these numbers, as a retry texts them again.
+                unrecorded.update(answer.message_ids)
+                self.log.warning(
+                    "Could not write the retry ledger %s (%s): a retry would text these %d number(s) "
+                    "again: %s",
+                    ledger.key,
+                    error,
+                    len(answer.message_ids),
+                    ", ".join(answer.message_ids),
+                )
+            else:
+                unrecorded.clear()  # each write stores every ID so far
+
+        def unrecorded_note() -> str:
+            if not unrecorded:
+                return ""
+            return (
+                " Texted in this try but not recorded for retries (the retry ledger could not be "
+                f"written), so a retry texts them again: {', '.join(unrecorded)}."
+            )
+
         try:
             result.update(hook.send_message(pending, message, on_batch=on_batch))
         except ClockworkSendError as error:
             result.update(error.result)
             self._push_partial(context, numbers, result)
+            error.reason += unrecorded_note()
+            if isinstance(error, ClockworkRequestError) and is_permanent(error.code):
+                # Every try would send the same request and get the same answer.
+                raise AirflowFailException(
+                    f"{error} Not retried: Clockwork's Error {error.code} is permanent."
+                ) from error
             raise
         self.log.info("Clockwork accepted %d number(s).", len(result.message_ids))
         if result.errors:
             self._push_partial(context, numbers, result)
-            raise AirflowException(
+            refused = (
                 f"Clockwork refused {len(result.errors)} of {len(numbers)} number(s): "
                 f"{result.describe_errors()}. The other {len(result.message_ids)} were sent."
+            )
+            if all(is_permanent(error.code) for error in result.errors.values()):
+                raise AirflowFailException(
+                    f"{refused} Not retried: every refusal is permanent (a retry would get the same answer)."
+                    + unrecorded_note()
+                )
+            raise AirflowException(
+                f"{refused} A retry sends only to the numbers without a message ID." + unrecorded_note()
             )
         return result
 

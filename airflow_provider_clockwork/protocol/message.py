@@ -117,6 +117,24 @@ def check_sender(sender: object) -> str | None:
     return text
 
 
+# What a Jinja template renders for a missing value (``{{ ti.xcom_pull(...) }}`` that found
+# nothing): never meant as a message or a sender. Clockwork would take it, so the
+# emulator does too; only the provider refuses it, before sending.
+RENDERED_NONE = "None"
+
+
 def prepare_message(content: object, sender: object = None, long: bool = False) -> Message:
+    """The message as the provider sends it: Clockwork's rules, and no text rendered from None."""
     text, size = check_content(content, long)
-    return Message(content=text, sender=check_sender(sender), long=bool(long), measure=size)
+    checked_sender = check_sender(sender)
+    if text.strip() == RENDERED_NONE:
+        raise InvalidInputError(
+            f"Content {text!r} is what a template renders for a missing value (Python's None), "
+            f"not a message; check the template that produced it."
+        )
+    if checked_sender is not None and checked_sender.strip() == RENDERED_NONE:
+        raise InvalidInputError(
+            f"Sender {checked_sender!r} is what a template renders for a missing value (Python's None); "
+            f"leave sender unset (None) to use the connection's default."
+        )
+    return Message(content=text, sender=checked_sender, long=bool(long), measure=size)

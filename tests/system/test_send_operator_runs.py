@@ -73,13 +73,28 @@ def test_retry_after_a_failed_batch_texts_each_number_exactly_once(airflow_home,
 
 
 def test_retry_after_a_partial_error_texts_each_number_exactly_once(airflow_home, clockwork_emulator):
-    clockwork_emulator.refuse("447700900456", code=10, description="Invalid 'To' Parameter", times=1)
+    # Error 3 (no credit) is transient: the retry may succeed, so Airflow must retry.
+    clockwork_emulator.refuse("447700900456", code=3, description="Insufficient Credits Available", times=1)
 
     run = run_send(airflow_home, clockwork_emulator, "447700900123, 447700900456", "Hi", retries=1)
 
     assert run.state == "success", run.output[-5000:]
+    assert run.try_numbers["send"] == 2
     assert times_texted(clockwork_emulator) == {"447700900123": 1, "447700900456": 1}
     assert run.xcom("send") == {m["to"]: m["id"] for m in clockwork_emulator.messages()}
+
+
+def test_permanent_refusal_fails_without_using_the_retries(airflow_home, clockwork_emulator):
+    # Error 10 (invalid number) is permanent: every retry would get the same answer.
+    clockwork_emulator.refuse("447700900456", code=10, description="Invalid 'To' Parameter")
+
+    run = run_send(airflow_home, clockwork_emulator, "447700900123, 447700900456", "Hi", retries=2)
+
+    assert run.task_states["send"] == "failed"
+    assert run.try_numbers["send"] == 1
+    assert [len(r["numbers"]) for r in clockwork_emulator.requests()] == [2]
+    assert run.xcom("send", "message_ids") == {m["to"]: m["id"] for m in clockwork_emulator.messages()}
+    assert "447700900456: Error 10: Invalid 'To' Parameter" in run.output
 
 
 def test_key_never_reaches_logs_or_xcom(airflow_home, clockwork_emulator):
