@@ -1,14 +1,17 @@
 # The two commands a newcomer runs: `make demo` and `make test`.
 # `.venv` has the newest Airflow 3 (the demo's and the linters' environment);
 # `.venv-airflow2` has Airflow 2.11, the oldest release the provider supports.
+# `.venv-bench` (for `make bench` only) adds the Slack provider, to compare import costs.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 VENV2 ?= .venv-airflow2
 STAMP2 := $(VENV2)/.installed
+VENV_BENCH ?= .venv-bench
+STAMP_BENCH := $(VENV_BENCH)/.installed
 
-.PHONY: install demo test test-airflow3 test-airflow2 lint clean
+.PHONY: install demo test test-airflow3 test-airflow2 lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +24,11 @@ $(STAMP2): pyproject.toml
 	$(VENV2)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV2)/bin/python -m pip install --quiet -e ".[dev]" "apache-airflow>=2.11.0,<3"
 	touch $(STAMP2)
+
+$(STAMP_BENCH): pyproject.toml
+	$(PYTHON) -m venv $(VENV_BENCH)
+	$(VENV_BENCH)/bin/python -m pip install --quiet --disable-pip-version-check -e . apache-airflow-providers-slack
+	touch $(STAMP_BENCH)
 
 install: $(STAMP)
 
@@ -40,5 +48,9 @@ test-airflow3: $(STAMP)
 test-airflow2: $(STAMP2)
 	$(VENV2)/bin/pytest
 
+# Not part of `make test`: a few minutes of timed sends against the emulator; rewrites docs/benchmarks.md.
+bench: $(STAMP_BENCH)
+	$(VENV_BENCH)/bin/python bench/run.py --output docs/benchmarks.md
+
 clean:
-	rm -rf $(VENV) $(VENV2) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV2) $(VENV_BENCH) .pytest_cache .mypy_cache .ruff_cache

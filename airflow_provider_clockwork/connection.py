@@ -1,4 +1,4 @@
-"""Reading a Clockwork connection: API key, base URL, timeout and default sender.
+"""Reading a Clockwork connection: API key, base URL, timeout, default sender and concurrency.
 
 Kept apart from the hook so the rules for each field (and their error messages,
 which must name the bad value but never the key) are in one small place.
@@ -6,6 +6,7 @@ which must name the bad value but never the key) are in one small place.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -16,6 +17,9 @@ from airflow_provider_clockwork.protocol.message import check_sender
 
 DEFAULT_BASE_URL = "https://api.clockworksms.com"
 DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_CONCURRENT_REQUESTS = 4
+MAX_CONCURRENT_REQUESTS_LIMIT = 32
+"""The most requests one send keeps in flight; a guard against hammering Clockwork by mistake."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,7 @@ class ClockworkSettings:
     base_url: str = DEFAULT_BASE_URL
     timeout: float = DEFAULT_TIMEOUT
     default_sender: str | None = None
+    max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS
 
 
 def _api_key(conn_id: str, password: str | None) -> str:
@@ -104,6 +109,29 @@ def plain_extra(extra: dict[str, Any]) -> dict[str, Any]:
     return plain
 
 
+def max_concurrent_requests(value: Any, where: str) -> int:
+    """A whole number of requests from 1 to the limit (an int, or a string or float holding one).
+
+    :param where: names the setting in the error, e.g. ``"Connection 'cw' extra 'max_concurrent_requests'"``.
+    """
+    number = float("nan")
+    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        with suppress(ValueError):
+            number = float(value)
+    if not (number.is_integer() and 1 <= number <= MAX_CONCURRENT_REQUESTS_LIMIT):
+        raise ClockworkConfigError(
+            f"{where} is {value!r}: it must be a whole number of requests from 1 (one at a time) "
+            f"to {MAX_CONCURRENT_REQUESTS_LIMIT}."
+        )
+    return int(number)
+
+
+def _max_concurrent_requests(conn_id: str, value: Any) -> int:
+    if value is None or value == "":
+        return DEFAULT_MAX_CONCURRENT_REQUESTS
+    return max_concurrent_requests(value, f"Connection {conn_id!r} extra 'max_concurrent_requests'")
+
+
 def read_settings(
     conn_id: str, *, password: str | None, host: str | None, port: int | None, extra: dict[str, Any]
 ) -> ClockworkSettings:
@@ -113,4 +141,5 @@ def read_settings(
         base_url=base_url(conn_id, host, port),
         timeout=_timeout(conn_id, extra.get("timeout")),
         default_sender=_default_sender(conn_id, extra.get("sender")),
+        max_concurrent_requests=_max_concurrent_requests(conn_id, extra.get("max_concurrent_requests")),
     )

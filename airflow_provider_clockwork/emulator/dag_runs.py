@@ -4,6 +4,9 @@ For end-to-end tests (ours and our users') against the emulator: the run happens
 in a subprocess exactly as a user would start it, then task states and XComs are
 read back from the run's metadata database. ``airflow dags test`` exits 0 even
 when tasks fail on Airflow 3, so callers must look at the states, not the exit code.
+
+A mapped task has one task instance (and XComs) per map index: ``task_states`` and
+``xcom()`` show one of them, ``states_by_map_index()`` and ``xcoms_by_map_index()`` all.
 """
 
 from __future__ import annotations
@@ -33,9 +36,25 @@ class DagTestRun:
     task_states: dict[str, str | None] = field(default_factory=dict)
     try_numbers: dict[str, int] = field(default_factory=dict)
     xcoms: dict[tuple[str, str], Any] = field(default_factory=dict)
+    map_states: dict[tuple[str, int], str | None] = field(default_factory=dict)
+    """``(task_id, map_index)`` → state; an unmapped task has map index -1."""
+    map_xcoms: dict[tuple[str, str, int], Any] = field(default_factory=dict)
+    """``(task_id, key, map_index)`` → value."""
 
     def xcom(self, task_id: str, key: str = "return_value") -> Any:
         return self.xcoms.get((task_id, key))
+
+    def states_by_map_index(self, task_id: str) -> dict[int, str | None]:
+        """Each task instance's state, by map index in order (``{-1: state}`` for an unmapped task)."""
+        return {index: state for (task, index), state in sorted(self.map_states.items()) if task == task_id}
+
+    def xcoms_by_map_index(self, task_id: str, key: str = "return_value") -> dict[int, Any]:
+        """The XCom ``key`` of each task instance that pushed one, by map index in order."""
+        return {
+            index: value
+            for (task, name, index), value in sorted(self.map_xcoms.items(), key=lambda item: item[0])
+            if (task, name) == (task_id, key)
+        }
 
 
 def _decode_xcom(value: Any) -> Any:
@@ -111,14 +130,19 @@ class AirflowHome:
             run = DagTestRun(dag_id, row and row[0], row and row[1], done.returncode, done.stdout)
             if row is None:
                 return run
-            for task_id, state, try_number in db.execute(
-                "SELECT task_id, state, try_number FROM task_instance WHERE dag_id = ? AND run_id = ?",
+            for task_id, map_index, state, try_number in db.execute(
+                "SELECT task_id, map_index, state, try_number FROM task_instance"
+                " WHERE dag_id = ? AND run_id = ? ORDER BY task_id, map_index",
                 (dag_id, run.run_id),
             ):
                 run.task_states[task_id] = state
                 run.try_numbers[task_id] = try_number
-            for task_id, key, value in db.execute(
-                "SELECT task_id, key, value FROM xcom WHERE dag_id = ? AND run_id = ?", (dag_id, run.run_id)
+                run.map_states[(task_id, map_index)] = state
+            for task_id, key, map_index, value in db.execute(
+                "SELECT task_id, key, map_index, value FROM xcom"
+                " WHERE dag_id = ? AND run_id = ? ORDER BY task_id, map_index",
+                (dag_id, run.run_id),
             ):
                 run.xcoms[(task_id, key)] = _decode_xcom(value)
+                run.map_xcoms[(task_id, key, map_index)] = run.xcoms[(task_id, key)]
         return run

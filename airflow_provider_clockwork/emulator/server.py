@@ -409,17 +409,21 @@ class _Handler(BaseHTTPRequestHandler):
         if method not in methods:
             self._refuse_method(method, target, methods)
             return
-        fault = self.server.state.take_fault()
-        if fault is not None and fault.kind == RESET_BEFORE:
-            self._log_request(method, target, fault=fault)
-            self._reset_connection()
-            return
-        body = self._read_body()
-        if body is None:
-            return
-        request = reader(method, target.query, self.headers.get("Content-Type"), body)
-        index = self._log_request(method, target, request.param_names, request.numbers, fault)
-        self._deliver(self._reply_under(fault, request, index), fault)
+        in_flight = self.server.state.begin_send()
+        try:
+            fault = self.server.state.take_fault()
+            if fault is not None and fault.kind == RESET_BEFORE:
+                self._log_request(method, target, fault=fault, in_flight=in_flight)
+                self._reset_connection()
+                return
+            body = self._read_body()
+            if body is None:
+                return
+            request = reader(method, target.query, self.headers.get("Content-Type"), body)
+            index = self._log_request(method, target, request.param_names, request.numbers, fault, in_flight)
+            self._deliver(self._reply_under(fault, request, index), fault)
+        finally:
+            self.server.state.end_send()
 
     def _reply_under(self, fault: Fault | None, request: _SendRequest, index: int) -> _Reply:
         """The reply a send gets, processed (and recorded) only when the fault lets it through."""
@@ -470,6 +474,7 @@ class _Handler(BaseHTTPRequestHandler):
         param_names: list[str] | None = None,
         numbers: list[str] | None = None,
         fault: Fault | None = None,
+        in_flight: int | None = None,
     ) -> int:
         return self.server.state.log_request(
             method=method,
@@ -480,6 +485,7 @@ class _Handler(BaseHTTPRequestHandler):
             numbers=numbers or [],
             client_port=self.client_address[1],
             fault=fault.to_dict() if fault is not None else None,
+            in_flight=in_flight,
         )
 
     # -- the emulator's own endpoints --

@@ -48,6 +48,8 @@ class RequestRecord:
     numbers: list[str] = field(default_factory=list)
     client_port: int | None = None
     fault: dict[str, Any] | None = None
+    in_flight: int | None = None
+    """Send requests being answered when this one was logged, itself included (None: not a send)."""
 
 
 @dataclass
@@ -69,6 +71,7 @@ class EmulatorState:
         self._requests: list[RequestRecord] = []
         self._refusals: dict[str, _Refusal] = {}
         self._faults: deque[list[Any]] = deque()  # [fault, sends it still applies to]
+        self._sends_in_flight = 0
         # Not reset with the rest: IDs stay unique for the emulator's whole life.
         self._message_numbers = itertools.count(1)
 
@@ -154,6 +157,16 @@ class EmulatorState:
     def pending_faults(self) -> list[dict[str, Any]]:
         with self._lock:
             return [{**fault.to_dict(), "times": remaining} for fault, remaining in self._faults]
+
+    def begin_send(self) -> int:
+        """A send request arrived; returns how many are now being answered, this one included."""
+        with self._lock:
+            self._sends_in_flight += 1
+            return self._sends_in_flight
+
+    def end_send(self) -> None:
+        with self._lock:
+            self._sends_in_flight -= 1
 
     def log_request(self, **details: Any) -> int:
         """Append a request to the log and return its index (the ``request`` of its messages)."""

@@ -1,26 +1,30 @@
 """Hook for Clockwork's SMS API.
 
 It turns recipients and text into Clockwork requests (50 numbers each, the API's
-limit), posts them over one kept-alive HTTPS session with a finite timeout, and
-reads Clockwork's replies into per-number message IDs and errors. Sending stops
-at the first request that fails as a whole, and the exception then says which
-numbers got IDs, which are in doubt and which were never tried.
+limit), posts them over one kept-alive HTTPS session with a finite timeout, up to
+``max_concurrent_requests`` at a time, and reads Clockwork's replies into
+per-number message IDs and errors. No request is started after one fails as a
+whole; those in flight finish, and the exception then says which numbers got
+IDs, which are in doubt and which were never tried.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import closing
 from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
 import requests
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
+from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
 from airflow_provider_clockwork import __version__, connection_form
-from airflow_provider_clockwork.connection import ClockworkSettings, read_settings
+from airflow_provider_clockwork.connection import ClockworkSettings, max_concurrent_requests, read_settings
 from airflow_provider_clockwork.exceptions import (
     ClockworkInputError,
     ClockworkRequestError,
@@ -43,6 +47,12 @@ CONNECT_ATTEMPTS = 3
 CONNECT_BACKOFF_SECONDS = 0.5
 
 BatchCallback = Callable[[SendResult], None]
+BatchOutcome = SendResult | Exception
+"""What one batch came to: Clockwork's answer, or the exception its request raised."""
+
+
+def _checked_concurrency(value: Any, name: str) -> int:
+    return max_concurrent_requests(value, f"The argument {name!r}")
 
 
 def _never_reached_clockwork(error: requests.RequestException) -> bool:
@@ -60,7 +70,11 @@ class ClockworkHook(BaseHook):
 
     :param clockwork_conn_id: Airflow connection of type ``clockwork``; the API key is
         its password, the optional host a base URL (e.g. an emulator's), and the
-        extras ``timeout`` (seconds) and ``sender`` (default ``From``).
+        extras ``timeout`` (seconds), ``sender`` (default ``From``) and
+        ``max_concurrent_requests``.
+    :param max_concurrent_requests: how many requests (of 50 numbers each) one send
+        keeps in flight; overrides the connection's extra, whose default is 4. 1 sends
+        the batches one after another.
     """
 
     conn_name_attr = "clockwork_conn_id"
@@ -68,9 +82,19 @@ class ClockworkHook(BaseHook):
     conn_type = connection_form.CONNECTION_TYPE
     hook_name = connection_form.HOOK_NAME
 
-    def __init__(self, clockwork_conn_id: str = default_conn_name, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        clockwork_conn_id: str = default_conn_name,
+        max_concurrent_requests: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.clockwork_conn_id = clockwork_conn_id
+        self._max_concurrent_requests = (
+            None
+            if max_concurrent_requests is None
+            else _checked_concurrency(max_concurrent_requests, "max_concurrent_requests")
+        )
         self._session: requests.Session | None = None
 
     def __repr__(self) -> str:
@@ -99,11 +123,26 @@ class ClockworkHook(BaseHook):
         mask_secret(settings.api_key)
         return settings
 
+    @property
+    def max_concurrent_requests(self) -> int:
+        """Requests one send keeps in flight: the hook's argument, else the connection's extra."""
+        if self._max_concurrent_requests is not None:
+            return self._max_concurrent_requests
+        return self.settings.max_concurrent_requests
+
     def get_conn(self) -> requests.Session:
-        """The one HTTP session every request of this hook goes through (kept alive)."""
+        """The one HTTP session every request of this hook goes through (kept alive).
+
+        Its connection pool holds ``max_concurrent_requests`` connections, one per
+        request in flight, so concurrent batches reuse their connections too.
+        """
         if self._session is None:
-            self._session = requests.Session()
-            self._session.headers["User-Agent"] = f"airflow-provider-clockwork/{__version__}"
+            session = requests.Session()
+            session.headers["User-Agent"] = f"airflow-provider-clockwork/{__version__}"
+            adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.max_concurrent_requests)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            self._session = session
         return self._session
 
     def close(self) -> None:
@@ -139,30 +178,129 @@ class ClockworkHook(BaseHook):
     def send_message(
         self, numbers: Sequence[str], message: Message, on_batch: BatchCallback | None = None
     ) -> SendResult:
-        """Send a checked message, one request per 50 numbers; ``on_batch`` sees each answer."""
-        result = SendResult()
+        """
+        Send a checked message, one request per 50 numbers, up to ``max_concurrent_requests`` at once.
+
+        ``on_batch`` sees each batch's answer as it arrives, always in the calling
+        thread (Airflow's task API is not thread-safe). The result is in recipient
+        order and the same whatever the concurrency. When a request fails as a whole,
+        no further request starts; those already in flight finish (their IDs count and
+        reach ``on_batch``) and one ``ClockworkSendError`` is raised, of the failing
+        request's kind, whose ``result`` holds every ID obtained, ``unknown`` the numbers
+        in doubt and ``unsent`` every number never requested.
+        """
         groups = batches(numbers)
-        for index, group in enumerate(groups):
-            try:
-                answer = self.send_batch(group, message)
-            except ClockworkSendError as error:
+        # Read the connection and open the session here: worker threads only post.
+        workers = min(self.max_concurrent_requests, len(groups))
+        self.get_conn()
+        answers: dict[int, SendResult] = {}
+        failures: list[tuple[int, Exception]] = []
+        outcomes = self._batch_outcomes(groups, message, workers, stop=lambda: bool(failures))
+        with closing(outcomes):  # on any exception here, wait for the requests in flight
+            for index, outcome in outcomes:
+                if isinstance(outcome, ClockworkSendError):
+                    answer = outcome.result
+                    failures.append((index, outcome))
+                elif isinstance(outcome, Exception):
+                    failures.append((index, outcome))
+                    continue
+                else:
+                    answer = outcome
+                    self.log.info(
+                        "Batch %d/%d: Clockwork accepted %d of %d number(s).",
+                        index + 1,
+                        len(groups),
+                        len(answer.message_ids),
+                        len(groups[index]),
+                    )
+                answers[index] = answer
                 if on_batch is not None:
-                    on_batch(error.result)
-                result.update(error.result)
-                error.result = result
-                error.unsent.extend(number for later in groups[index + 1 :] for number in later)
-                raise
-            self.log.info(
-                "Batch %d/%d: Clockwork accepted %d of %d number(s).",
-                index + 1,
-                len(groups),
-                len(answer.message_ids),
-                len(group),
-            )
-            if on_batch is not None:
-                on_batch(answer)
-            result.update(answer)
+                    on_batch(answer)
+        result = SendResult()
+        for index in sorted(answers):
+            result.update(answers[index])
+        if failures:
+            raise self._combined_failure(groups, answers, failures, result)
         return result
+
+    def _batch_outcomes(
+        self, groups: list[list[str]], message: Message, workers: int, stop: Callable[[], bool]
+    ) -> Generator[tuple[int, BatchOutcome], None, None]:
+        """
+        Each batch's outcome as it completes, yielded in the calling thread.
+
+        At most ``workers`` requests are in flight. Before starting a batch, ``stop()``
+        is asked (after the caller has seen every outcome so far); once it says yes no
+        batch starts, and the ones in flight are still waited for and yielded.
+        """
+        if workers <= 1:
+            for index, group in enumerate(groups):
+                if stop():
+                    return
+                yield index, self._attempt_batch(group, message)
+            return
+        waiting = iter(enumerate(groups))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="clockwork-send") as pool:
+            in_flight: dict[Future[BatchOutcome], int] = {}
+
+            def start_next() -> None:
+                item = next(waiting, None)
+                if item is not None:
+                    in_flight[pool.submit(self._attempt_batch, item[1], message)] = item[0]
+
+            for _ in range(workers):
+                start_next()
+            while in_flight:
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=in_flight.__getitem__):
+                    yield in_flight.pop(future), future.result()
+                    if not stop():
+                        start_next()
+
+    def _attempt_batch(self, group: Sequence[str], message: Message) -> BatchOutcome:
+        """One batch's request; its exception is returned, so the calling thread decides."""
+        try:
+            return self.send_batch(group, message)
+        except Exception as error:
+            return error
+
+    @staticmethod
+    def _combined_failure(
+        groups: list[list[str]],
+        answers: dict[int, SendResult],
+        failures: list[tuple[int, Exception]],
+        result: SendResult,
+    ) -> Exception:
+        """
+        The one exception a failed send raises: the first failure seen, completed.
+
+        Its ``result`` becomes every ID obtained, ``unknown`` the numbers in doubt in
+        every failed request, and ``unsent`` the numbers no request carried (or that a
+        refused request carried), in recipient order. Anything but a
+        ``ClockworkSendError`` first (a bug, not Clockwork) is raised as it is.
+        """
+        first = failures[0][1]
+        if not isinstance(first, ClockworkSendError):
+            return first
+        failed = dict(failures)
+        unknown: list[str] = []
+        unsent: list[str] = []
+        for index, group in enumerate(groups):
+            error = failed.get(index)
+            if isinstance(error, ClockworkSendError):
+                unknown.extend(error.unknown)
+                unsent.extend(error.unsent)
+            elif error is not None:
+                unknown.extend(group)  # its request failed in an unexpected way
+            elif index not in answers:
+                unsent.extend(group)
+        first.result, first.unknown, first.unsent = result, unknown, unsent
+        others = [error for _, error in failures if error is not first]
+        if others:
+            first.reason += " Other requests in flight failed too: " + " ".join(
+                (error.reason if isinstance(error, ClockworkSendError) else repr(error)) for error in others
+            )
+        return first
 
     def send_batch(self, numbers: Sequence[str], message: Message) -> SendResult:
         """One request for at most 50 numbers; Unicode text goes through the XML interface."""

@@ -45,6 +45,9 @@ class ClockworkSendSmsOperator(BaseOperator):
         to the connection's ``sender`` extra. Templated.
     :param long: allow up to 3 joined parts (459 GSM-7 or 201 Unicode characters).
     :param clockwork_conn_id: the Clockwork connection.
+    :param max_concurrent_requests: how many requests of 50 numbers are in flight at
+        once; overrides the connection's ``max_concurrent_requests`` extra (default 4).
+        1 sends them one after another. Checked when the task runs.
     """
 
     template_fields: Sequence[str] = ("to", "content", "sender")
@@ -58,6 +61,7 @@ class ClockworkSendSmsOperator(BaseOperator):
         sender: str | None = None,
         long: bool = False,
         clockwork_conn_id: str = "clockwork_default",
+        max_concurrent_requests: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -66,12 +70,15 @@ class ClockworkSendSmsOperator(BaseOperator):
         self.sender = sender
         self.long = long
         self.clockwork_conn_id = clockwork_conn_id
+        self.max_concurrent_requests = max_concurrent_requests
 
     def execute(self, context: Context) -> dict[str, str]:
         from airflow_provider_clockwork.hooks.clockwork import ClockworkHook
         from airflow_provider_clockwork.ledger import SendLedger
 
-        hook = ClockworkHook(clockwork_conn_id=self.clockwork_conn_id)
+        hook = ClockworkHook(
+            clockwork_conn_id=self.clockwork_conn_id, max_concurrent_requests=self.max_concurrent_requests
+        )
         numbers, message = hook.prepare(self.to, self.content, self.sender, self.long)
         self._log_plan(numbers, message)
         ledger = SendLedger.for_task(context, message)

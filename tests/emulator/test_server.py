@@ -27,6 +27,7 @@ REQUEST_FIELDS = {
     "numbers",
     "client_port",
     "fault",
+    "in_flight",
 }
 
 
@@ -438,6 +439,7 @@ def test_the_request_log_describes_each_request_without_the_key() -> None:
     assert record["numbers"] == ["447700900123", "zzz"]
     assert isinstance(record["client_port"], int)
     assert record["fault"] is None
+    assert record["in_flight"] == 1
 
 
 def test_inspection_endpoints_mirror_the_python_api(clockwork_emulator: ClockworkEmulator) -> None:

@@ -30,6 +30,12 @@ def hook(clockwork_connection) -> ClockworkHook:
     return ClockworkHook()
 
 
+@pytest.fixture
+def sequential_hook(clockwork_connection) -> ClockworkHook:
+    """One request at a time, so the emulator sees the batches in order (concurrency: test_concurrency.py)."""
+    return ClockworkHook(max_concurrent_requests=1)
+
+
 def test_send_sms_returns_the_ids_clockwork_gave(hook, clockwork_emulator) -> None:
     result = hook.send_sms("+44 7700 900123, 447700900456", "Nightly load done")
 
@@ -50,8 +56,8 @@ def test_key_travels_only_in_the_post_body(hook, clockwork_emulator) -> None:
     assert {"Key", "To", "Content"} <= set(request["param_names"])
 
 
-def test_120_recipients_take_three_requests_of_at_most_50(hook, clockwork_emulator) -> None:
-    result = hook.send_sms(NUMBERS, "broadcast")
+def test_120_recipients_take_three_requests_of_at_most_50(sequential_hook, clockwork_emulator) -> None:
+    result = sequential_hook.send_sms(NUMBERS, "broadcast")
 
     sizes = [len(r["numbers"]) for r in clockwork_emulator.requests()]
     assert sizes == [50, 50, 20]
@@ -59,9 +65,9 @@ def test_120_recipients_take_three_requests_of_at_most_50(hook, clockwork_emulat
     assert len({m["to"] for m in clockwork_emulator.messages()}) == 120
 
 
-def test_one_session_is_reused_across_requests(hook, clockwork_emulator) -> None:
-    hook.send_sms(NUMBERS[:60], "first")
-    hook.send_sms("447700900123", "second")
+def test_one_session_is_reused_across_requests(sequential_hook, clockwork_emulator) -> None:
+    sequential_hook.send_sms(NUMBERS[:60], "first")
+    sequential_hook.send_sms("447700900123", "second")
 
     ports = {r["client_port"] for r in clockwork_emulator.requests()}
     assert len(clockwork_emulator.requests()) == 3
@@ -200,11 +206,11 @@ def test_unusable_replies_never_count_a_number_as_sent(hook, clockwork_emulator,
     assert "447700900123, 447700900456" in str(raised.value)
 
 
-def test_failure_mid_way_keeps_earlier_ids_and_names_the_rest(hook, clockwork_emulator) -> None:
+def test_failure_mid_way_keeps_earlier_ids_and_names_the_rest(sequential_hook, clockwork_emulator) -> None:
     clockwork_emulator.inject({"kind": "delay", "seconds": 0}, {"kind": "status", "status": 503, "body": ""})
 
     with pytest.raises(ClockworkTransportError) as raised:
-        hook.send_sms(NUMBERS, "broadcast")
+        sequential_hook.send_sms(NUMBERS, "broadcast")
 
     error = raised.value
     assert list(error.result.message_ids) == NUMBERS[:50]

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_clockwork.connection import DEFAULT_TIMEOUT, base_url, read_settings
+from airflow_provider_clockwork.connection import (
+    DEFAULT_MAX_CONCURRENT_REQUESTS,
+    DEFAULT_TIMEOUT,
+    base_url,
+    read_settings,
+)
 from airflow_provider_clockwork.exceptions import ClockworkConfigError, ClockworkInputError
 
 
@@ -93,3 +98,28 @@ def test_settings_repr_hides_the_key() -> None:
     settings = read_settings("cw", password="s3cret-key", host=None, port=None, extra={})
     assert "s3cret-key" not in repr(settings)
     assert settings.api_key == "s3cret-key"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(None, DEFAULT_MAX_CONCURRENT_REQUESTS, id="default"),
+        pytest.param("", DEFAULT_MAX_CONCURRENT_REQUESTS, id="empty"),
+        pytest.param(1, 1, id="one-means-sequential"),
+        pytest.param("8", 8, id="numeric-string"),
+        pytest.param(8.0, 8, id="whole-float"),
+        pytest.param(32, 32, id="limit"),
+    ],
+)
+def test_max_concurrent_requests_extra(value, expected) -> None:
+    extra = {"max_concurrent_requests": value}
+    settings = read_settings("cw", password="k", host=None, port=None, extra=extra)
+    assert settings.max_concurrent_requests == expected
+
+
+@pytest.mark.parametrize("value", [0, -2, 33, 2.5, "many", "nan", True, [4]])
+def test_bad_max_concurrent_requests_is_named(value) -> None:
+    with pytest.raises(ClockworkConfigError) as raised:
+        read_settings("cw", password="k", host=None, port=None, extra={"max_concurrent_requests": value})
+    assert repr(value) in str(raised.value)
+    assert "max_concurrent_requests" in str(raised.value)

@@ -1,0 +1,30 @@
+"""`bench/run.py` still runs: a tiny, fast configuration (the real run is `make bench`)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+
+def test_the_benchmark_writes_its_report(tmp_path) -> None:
+    report = tmp_path / "benchmarks.md"
+    args = ["--sizes", "1,51", "--repeats", "2", "--latency", "0.01", "--import-repeats", "1"]
+
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "run.py"), *args, "--output", str(report)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = report.read_text(encoding="utf-8")
+    assert "| 51 | (a) provider, sequential (`max_concurrent_requests=1`) | 2 |" in text
+    assert "| 51 | (b) provider, concurrent (default 4) | 2 |" in text
+    assert "| 51 | (c) naive: `requests.post` per number, fresh connection | 51 |" in text
+    assert "| 51 | (d) naive: one request per number over one Session | 51 |" in text
+    assert "| `airflow_provider_clockwork.operators.sms` |" in text
+    assert "CPU core(s)" in text
