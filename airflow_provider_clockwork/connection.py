@@ -11,14 +11,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from airflow_provider_clockwork.connection_form import (
+    DEFAULT_MAX_CONCURRENT_REQUESTS,
+    MAX_CONCURRENT_REQUESTS_LIMIT,
+)
 from airflow_provider_clockwork.exceptions import ClockworkConfigError, ClockworkInputError
 from airflow_provider_clockwork.protocol.errors import InvalidInputError
 from airflow_provider_clockwork.protocol.message import check_sender
 
 DEFAULT_BASE_URL = "https://api.clockworksms.com"
 DEFAULT_TIMEOUT = 30.0
-DEFAULT_MAX_CONCURRENT_REQUESTS = 4
-MAX_CONCURRENT_REQUESTS_LIMIT = 32
 """The most requests one send keeps in flight; a guard against hammering Clockwork by mistake."""
 
 

@@ -14,6 +14,8 @@ from airflow_provider_clockwork.protocol.message import MAX_TEXT_SENDER
 
 CONNECTION_TYPE = "clockwork"
 HOOK_NAME = "Clockwork SMS"
+DEFAULT_MAX_CONCURRENT_REQUESTS = 4
+MAX_CONCURRENT_REQUESTS_LIMIT = 32
 
 # Extra fields: name -> label, description and JSON schema (Airflow 3's form format).
 EXTRA_FIELDS: dict[str, dict[str, Any]] = {
@@ -26,6 +28,19 @@ EXTRA_FIELDS: dict[str, dict[str, Any]] = {
         "label": "Default sender (From)",
         "description": "Shown on phones when a task sets no sender: up to 11 characters, or 12 digits.",
         "schema": {"type": ["string", "null"], "maxLength": MAX_TEXT_SENDER + 1},
+    },
+    "max_concurrent_requests": {
+        "label": "Concurrent requests",
+        "description": (
+            "Batches of 50 numbers sent at once by one task "
+            f"(1 to {MAX_CONCURRENT_REQUESTS_LIMIT}; 1 sends one batch at a time)."
+        ),
+        "schema": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "maximum": MAX_CONCURRENT_REQUESTS_LIMIT,
+            "default": DEFAULT_MAX_CONCURRENT_REQUESTS,
+        },
     },
 }
 

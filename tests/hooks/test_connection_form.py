@@ -27,7 +27,11 @@ def test_form_has_labelled_timeout_and_sender_fields(providers_manager) -> None:
 
     labels = {name: widget_label(widgets[f"extra__clockwork__{name}"]) for name in EXTRA_FIELDS}
 
-    assert labels == {"timeout": "Timeout (seconds)", "sender": "Default sender (From)"}
+    assert labels == {
+        "timeout": "Timeout (seconds)",
+        "sender": "Default sender (From)",
+        "max_concurrent_requests": "Concurrent requests",
+    }
 
 
 def test_form_hides_unused_fields_and_relabels_the_key(providers_manager) -> None:
@@ -51,6 +55,7 @@ def test_hook_methods_describe_the_same_form() -> None:
     ("extra", "timeout", "sender"),
     [
         pytest.param({"timeout": "12", "sender": "Ops"}, 12.0, "Ops", id="plain-names"),
+        pytest.param({"timeout": 12, "max_concurrent_requests": 2}, 12.0, None, id="with-concurrency"),
         pytest.param(
             {"extra__clockwork__timeout": 7, "extra__clockwork__sender": "Ops"},
             7.0,
