@@ -13,8 +13,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 from airflow_provider_clockwork.emulator.dag_runs import AirflowHome
 
@@ -43,7 +45,14 @@ def start_emulator(port: int) -> subprocess.Popen[str]:
         emulator.kill()
         raise SystemExit(f"The emulator did not start: {first_line!r}")
     print(f"[demo] {first_line}")
+    # Keep reading its log (one line per accepted text) so its pipe never fills up.
+    threading.Thread(target=_echo_lines, args=(emulator.stdout,), daemon=True).start()
     return emulator
+
+
+def _echo_lines(stream: IO[str]) -> None:
+    for line in stream:
+        print(f"[emulator] {line.rstrip()}", flush=True)
 
 
 def received_texts(url: str) -> list[dict[str, object]]:
