@@ -3,7 +3,8 @@
 A send that stops part-way carries what it achieved (``result``) and the numbers
 whose fate is unknown or that were never tried, so that a caller (the operator,
 a retry) can act on exactly what went out and never report a number as texted
-without an ID from Clockwork.
+without an ID from Clockwork. For a personalised send, ``result`` is keyed by
+client ID and ``unknown``/``unsent`` name messages as ``client_id (number)``.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class ClockworkInputError(ClockworkError, ValueError):
 
 def describe_progress(result: SendResult, unknown: Sequence[str] = (), unsent: Sequence[str] = ()) -> str:
     """A sentence on what went out, what was refused and what is in doubt."""
-    parts = [f"{len(result.message_ids)} number(s) got a message ID"]
+    parts = [f"{len(result.message_ids)} {result.noun}(s) got a message ID"]
     if result.errors:
         parts.append(f"refused: {result.describe_errors()}")
     if unknown:

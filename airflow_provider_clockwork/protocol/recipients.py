@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 from airflow_provider_clockwork.protocol.errors import InvalidInputError
 
@@ -22,6 +23,8 @@ MAX_DIGITS = 15
 _TRUNK_ZERO = re.compile(r"\(\s*0\s*\)")
 _DECORATION = re.compile(r"[\s\-.()\[\]]")
 _INTERNATIONAL = re.compile(rf"[1-9][0-9]{{{MIN_DIGITS - 1},{MAX_DIGITS - 1}}}")
+
+T = TypeVar("T")
 
 
 def is_international_number(text: str) -> bool:
@@ -82,7 +85,7 @@ def normalise_recipients(to: object) -> list[str]:
     return list(numbers)
 
 
-def batches(numbers: Iterable[str], size: int = MAX_RECIPIENTS_PER_REQUEST) -> list[list[str]]:
-    """Consecutive groups of at most ``size`` numbers: one request each."""
-    pending = list(numbers)
+def batches(items: Iterable[T], size: int = MAX_RECIPIENTS_PER_REQUEST) -> list[list[T]]:
+    """Consecutive groups of at most ``size`` numbers (or messages): one request each."""
+    pending = list(items)
     return [pending[start : start + size] for start in range(0, len(pending), size)]

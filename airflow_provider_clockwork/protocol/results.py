@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,8 @@ class SendResult:
 
     message_ids: dict[str, str] = field(default_factory=dict)
     errors: dict[str, SmsError] = field(default_factory=dict)
+    noun: ClassVar[str] = "number"
+    """What the keys name, for messages about the result."""
 
     def update(self, other: SendResult) -> None:
         self.message_ids.update(other.message_ids)

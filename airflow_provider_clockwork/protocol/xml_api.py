@@ -1,19 +1,22 @@
-"""Clockwork's XML interface, which we use for text that needs Unicode.
+"""Clockwork's XML interface: Unicode text, personalised sends, credit and balance.
 
 The plain HTTP send has no Unicode switch, so Clockwork would strip or replace
 characters outside GSM-7; the XML send takes ``<MsgType>UCS2</MsgType>`` and
-delivers the text intact. As in :mod:`.http_api`, both directions live here.
+delivers the text intact. It also carries a different text per ``<SMS>``, which
+personalised sends use (their replies are matched back by ``WrapperID``). As in
+:mod:`.http_api`, both directions live here.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from airflow_provider_clockwork.protocol.errors import UnreadableReplyError, excerpt
 from airflow_provider_clockwork.protocol.message import Message
+from airflow_provider_clockwork.protocol.personalised import PersonalisedResult, PersonalisedSms
 from airflow_provider_clockwork.protocol.results import SendResult, SmsError
 
 SEND_PATH = "/xml/send.aspx"
@@ -32,20 +35,41 @@ def _child(parent: ET.Element, tag: str, text: str) -> None:
     ET.SubElement(parent, tag).text = text
 
 
+def _add_sms(
+    root: ET.Element, to: str, message: Message, wrapper_id: int, client_id: str | None = None
+) -> None:
+    """One ``<SMS>``: the number, the message's own text and settings, and the references echoed back."""
+    sms = ET.SubElement(root, "SMS")
+    _child(sms, "To", to)
+    _child(sms, "Content", message.content)
+    if message.sender:
+        _child(sms, "From", message.sender)
+    _child(sms, "MsgType", "TEXT" if message.measure.is_gsm7 else "UCS2")
+    if message.long:
+        _child(sms, "Long", "1")
+    if client_id is not None:
+        _child(sms, "ClientID", client_id)
+    _child(sms, "WrapperID", str(wrapper_id))
+
+
 def send_document(key: str, numbers: Iterable[str], message: Message) -> bytes:
     """One ``<SMS>`` per number, each tagged with its position as ``WrapperID``."""
     root = ET.Element("Message")
     _child(root, "Key", key)
     for index, number in enumerate(numbers):
-        sms = ET.SubElement(root, "SMS")
-        _child(sms, "To", number)
-        _child(sms, "Content", message.content)
-        if message.sender:
-            _child(sms, "From", message.sender)
-        _child(sms, "MsgType", "TEXT" if message.measure.is_gsm7 else "UCS2")
-        if message.long:
-            _child(sms, "Long", "1")
-        _child(sms, "WrapperID", str(index))
+        _add_sms(root, number, message, index)
+    return _serialise(root)
+
+
+def personalised_document(key: str, messages: Iterable[PersonalisedSms]) -> bytes:
+    """One ``<SMS>`` per message, each with its own text and ``ClientID``, its position as ``WrapperID``.
+
+    ``MsgType`` is ``UCS2`` only for the messages whose text needs Unicode.
+    """
+    root = ET.Element("Message")
+    _child(root, "Key", key)
+    for index, sms in enumerate(messages):
+        _add_sms(root, sms.to, sms.message, index, sms.client_id)
     return _serialise(root)
 
 
@@ -67,24 +91,112 @@ def _error_in(element: ET.Element) -> SmsError | None:
         return None
 
 
-def parse_send_reply(body: bytes | str, secrets: tuple[str, ...] = ()) -> SendResult | SmsError:
+@dataclass(frozen=True)
+class _SmsResponse:
+    """One ``<SMS_Resp>`` of a send reply: the number, the echoed references and the outcome, if any."""
+
+    to: str
+    wrapper_id: str | None
+    client_id: str | None
+    outcome: str | SmsError | None
+
+
+def _optional_text(element: ET.Element, tag: str) -> str | None:
+    text = element.findtext(tag)
+    return None if text is None else text.strip()
+
+
+def _send_responses(body: bytes | str, secrets: tuple[str, ...]) -> list[_SmsResponse] | SmsError:
+    """Each ``<SMS_Resp>`` of a send reply, or the whole-request error."""
     root = _parse(body, secrets, "XML send reply")
     if root.tag != "Message_Resp":
         raise UnreadableReplyError(f"not a Clockwork XML send reply: root element <{root.tag}>")
     whole = _error_in(root)
     if whole is not None:
         return whole
-    result = SendResult()
+    responses = []
     for item in root.findall("SMS_Resp"):
-        number = (item.findtext("To") or "").strip()
         message_id = (item.findtext("MessageID") or "").strip()
-        error = _error_in(item)
-        if number and message_id:
-            result.message_ids[number] = message_id
-        elif number and error is not None:
-            result.errors[number] = error
+        responses.append(
+            _SmsResponse(
+                to=(item.findtext("To") or "").strip(),
+                wrapper_id=_optional_text(item, "WrapperID"),
+                client_id=_optional_text(item, "ClientID"),
+                outcome=message_id or _error_in(item),
+            )
+        )
+    return responses
+
+
+def parse_send_reply(body: bytes | str, secrets: tuple[str, ...] = ()) -> SendResult | SmsError:
+    """Outcomes by number: for a send of one message to many numbers (``send_document``)."""
+    responses = _send_responses(body, secrets)
+    if isinstance(responses, SmsError):
+        return responses
+    result = SendResult()
+    for response in responses:
+        if not response.to:
+            continue
+        if isinstance(response.outcome, str):
+            result.message_ids[response.to] = response.outcome
+        elif response.outcome is not None:
+            result.errors[response.to] = response.outcome
     if not result.answered():
         raise UnreadableReplyError("Clockwork's XML send reply holds no <SMS_Resp> with a number")
+    return result
+
+
+def _position(wrapper_id: str | None, count: int) -> int | None:
+    """The request position a ``WrapperID`` names, or None when it names none of ours."""
+    if wrapper_id is None or not wrapper_id.isdigit():
+        return None
+    position = int(wrapper_id)
+    return position if position < count else None
+
+
+def parse_personalised_reply(
+    body: bytes | str, messages: Sequence[PersonalisedSms], secrets: tuple[str, ...] = ()
+) -> PersonalisedResult | SmsError:
+    """
+    Outcomes by client ID, for the request ``personalised_document(key, messages)`` sent.
+
+    Each ``<SMS_Resp>`` is matched to its message by ``WrapperID`` (the position in the
+    request), never by number: one number may get two different texts. An answer whose
+    ``To`` (or echoed ``ClientID``) is not that message's, or a position answered twice
+    in contradiction, is not trusted and leaves the message unanswered: the caller
+    then treats its outcome as unknown. ``numbers`` holds every message's number.
+    """
+    responses = _send_responses(body, secrets)
+    if isinstance(responses, SmsError):
+        return responses
+    outcomes: dict[int, str | SmsError] = {}
+    contradicted: set[int] = set()
+    matched = False
+    for response in responses:
+        position = _position(response.wrapper_id, len(messages))
+        if position is None:
+            continue
+        matched = True
+        sms = messages[position]
+        if response.outcome is None or response.to != sms.to:
+            continue
+        if response.client_id is not None and response.client_id != sms.client_id:
+            continue
+        if outcomes.setdefault(position, response.outcome) != response.outcome:
+            contradicted.add(position)
+    if not matched:
+        raise UnreadableReplyError(
+            "Clockwork's XML send reply holds no <SMS_Resp> with a WrapperID of this request"
+        )
+    result = PersonalisedResult(numbers={sms.client_id: sms.to for sms in messages})
+    for position, sms in enumerate(messages):
+        outcome = outcomes.get(position)
+        if outcome is None or position in contradicted:
+            continue
+        if isinstance(outcome, str):
+            result.message_ids[sms.client_id] = outcome
+        else:
+            result.errors[sms.client_id] = outcome
     return result
 
 
