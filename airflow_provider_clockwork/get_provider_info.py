@@ -24,7 +24,10 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "Clockwork SMS",
-                "python-modules": ["airflow_provider_clockwork.operators.sms"],
+                "python-modules": [
+                    "airflow_provider_clockwork.operators.sms",
+                    "airflow_provider_clockwork.operators.personalised",
+                ],
             }
         ],
         "sensors": [

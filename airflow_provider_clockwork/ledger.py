@@ -5,7 +5,10 @@ earlier try sent. An Airflow Variable can: every worker of the deployment reads
 and writes Variables through Airflow itself, and a Variable survives retries and
 manual clears. One Variable holds the IDs for one task instance *and one
 message*: a retry that renders a different text (or sender) is a new message and
-starts a new ledger.
+starts a new ledger. What counts as "the same message" is the caller's identity
+(:meth:`SendLedger.for_identity`): a :class:`Message` for the send-SMS operator
+(IDs keyed by number), the whole list of messages for a personalised send (IDs
+keyed by client ID).
 
 Where the ledger is kept is a small backend with ``get``/``set``/``delete``
 (:class:`LedgerStore`). The default, :class:`VariableStore`, keeps it in Airflow
@@ -20,10 +23,11 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from airflow_provider_clockwork.protocol.message import Message
+from airflow_provider_clockwork.protocol.personalised import PersonalisedSms
 
 LEDGER_PREFIX = "clockwork_sent_"
 
@@ -105,16 +109,37 @@ def set_default_store(store: LedgerStore) -> LedgerStore:
     return previous
 
 
+def task_ledger_key(dag_id: str, run_id: str, task_id: str, map_index: int, identity: Sequence[Any]) -> str:
+    """The Variable name for one task instance and one send, whose ``identity`` is JSON-able."""
+    payload = json.dumps([dag_id, run_id, task_id, map_index, *identity], ensure_ascii=False)
+    return LEDGER_PREFIX + hashlib.sha256(payload.encode("utf-8")).hexdigest()[:40]
+
+
+def message_identity(message: Message) -> list[Any]:
+    """What makes a message the same one in a retry: its text, sender and ``long``."""
+    return [message.content, message.sender, message.long]
+
+
+def personalised_identity(messages: Iterable[PersonalisedSms]) -> list[Any]:
+    """What makes a personalised send the same one in a retry: every message, in order.
+
+    Any change to any message (or to their order) makes a new send with a new ledger.
+    """
+    return [
+        "personalised",
+        [
+            [sms.client_id, sms.to, sms.message.content, sms.message.sender, sms.message.long]
+            for sms in messages
+        ],
+    ]
+
+
 def ledger_key(dag_id: str, run_id: str, task_id: str, map_index: int, message: Message) -> str:
-    identity = json.dumps(
-        [dag_id, run_id, task_id, map_index, message.content, message.sender, message.long],
-        ensure_ascii=False,
-    )
-    return LEDGER_PREFIX + hashlib.sha256(identity.encode("utf-8")).hexdigest()[:40]
+    return task_ledger_key(dag_id, run_id, task_id, map_index, message_identity(message))
 
 
 class SendLedger:
-    """Message IDs already obtained for one task instance and one message."""
+    """Message IDs already obtained for one task instance and one send (by number, or by client ID)."""
 
     def __init__(self, key: str, description: str, store: LedgerStore | None = None) -> None:
         self.key = key
@@ -126,14 +151,24 @@ class SendLedger:
     def for_task(
         cls, context: Mapping[str, Any], message: Message, store: LedgerStore | None = None
     ) -> SendLedger | None:
-        """The ledger of the running task instance, or None outside a task run."""
+        """The ledger of the running task instance and this message, or None outside a task run."""
+        return cls.for_identity(context, message_identity(message), store)
+
+    @classmethod
+    def for_identity(
+        cls, context: Mapping[str, Any], identity: Sequence[Any], store: LedgerStore | None = None
+    ) -> SendLedger | None:
+        """The ledger of the running task instance and the send ``identity`` names, or None outside a run.
+
+        ``identity`` is a JSON-able list that changes whenever what is sent changes.
+        """
         ti = context.get("ti")
         run_id = context.get("run_id") or getattr(ti, "run_id", None)
         if ti is None or run_id is None:
             return None
         map_index = getattr(ti, "map_index", -1)
         map_index = -1 if map_index is None else int(map_index)
-        key = ledger_key(ti.dag_id, run_id, ti.task_id, map_index, message)
+        key = task_ledger_key(ti.dag_id, run_id, ti.task_id, map_index, identity)
         description = f"Clockwork message IDs sent by {ti.dag_id}.{ti.task_id} [{map_index}] in {run_id}"
         return cls(key, description, store)
 

@@ -14,6 +14,7 @@ from types import FrameType
 
 from airflow_provider_clockwork.emulator.faults import FaultError, fault_from_text
 from airflow_provider_clockwork.emulator.server import INVALID_TO, ClockworkEmulator
+from airflow_provider_clockwork.emulator.state import DEFAULT_PRICE_PER_CREDIT
 
 DEFAULT_PORT = 8089
 DEFAULT_KEY = "test-key"
@@ -34,6 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--credit", type=int, default=10_000, help="starting message credit (default 10000)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds to hold back every reply")
+    parser.add_argument(
+        "--price-per-credit",
+        default=str(DEFAULT_PRICE_PER_CREDIT),
+        metavar="GBP",
+        help=f"what one credit is worth in the balance reply (default {DEFAULT_PRICE_PER_CREDIT})",
+    )
     parser.add_argument(
         "--refuse",
         action="append",
@@ -71,6 +78,7 @@ def _configured_emulator(args: argparse.Namespace) -> ClockworkEmulator:
         credit=args.credit,
         latency=args.latency,
         echo=True,
+        price_per_credit=args.price_per_credit,
     )
     for refusal in args.refuse:
         emulator.refuse(*parse_refusal(refusal))

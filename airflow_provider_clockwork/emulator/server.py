@@ -23,6 +23,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
 from types import TracebackType
@@ -42,11 +43,12 @@ from airflow_provider_clockwork.emulator.faults import (
     as_fault,
     fault_from_dict,
 )
-from airflow_provider_clockwork.emulator.state import EmulatorState, MessageRecord
+from airflow_provider_clockwork.emulator.state import DEFAULT_PRICE_PER_CREDIT, EmulatorState, MessageRecord
 from airflow_provider_clockwork.protocol import http_api, xml_api
 from airflow_provider_clockwork.protocol.errors import InvalidInputError, UnreadableReplyError
 from airflow_provider_clockwork.protocol.gsm import TextMeasure, is_gsm7, measure
 from airflow_provider_clockwork.protocol.message import check_content
+from airflow_provider_clockwork.protocol.personalised import MAX_MESSAGES_PER_XML_REQUEST
 from airflow_provider_clockwork.protocol.recipients import MAX_RECIPIENTS_PER_REQUEST, is_international_number
 from airflow_provider_clockwork.protocol.results import SmsError
 
@@ -60,7 +62,7 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 
 INSPECTION_PREFIX = "/_emulator/"
 CREDIT_PATH = http_api.CREDIT_PATH
-MAX_XML_MESSAGES_PER_REQUEST = 500
+MAX_XML_MESSAGES_PER_REQUEST = MAX_MESSAGES_PER_XML_REQUEST
 MAX_BODY_BYTES = 4 * 1024 * 1024
 IDLE_CONNECTION_SECONDS = 30.0
 POLL_SECONDS = 0.02
@@ -184,9 +186,11 @@ class _SendDesk:
         if isinstance(size, SmsError):
             return size
         draft = _Draft(content, sms.sender or None, sms.long, sms.msg_type, "xml", size)
-        return self._judge(sms.to, draft, request_index)
+        return self._judge(sms.to, draft, request_index, sms.client_id)
 
-    def _judge(self, number: str, draft: _Draft, request_index: int) -> str | SmsError:
+    def _judge(
+        self, number: str, draft: _Draft, request_index: int, client_id: str | None = None
+    ) -> str | SmsError:
         """A message ID for the number, or the per-number error it gets."""
         if not is_international_number(number):
             return INVALID_TO
@@ -204,6 +208,7 @@ class _SendDesk:
             interface=draft.interface,
             parts=draft.size.parts,
             request=request_index,
+            client_id=client_id,
         )
         self._announce(describe_acceptance(record, draft.size))
         return record.id
@@ -363,6 +368,13 @@ _INSPECTIONS: dict[tuple[str, str], Callable[[EmulatorState, bytes], Any]] = {
 }
 
 
+# The XML account checks: path -> (request root element, the reply for a known key).
+_XML_ACCOUNT_ENDPOINTS: dict[str, tuple[str, Callable[[EmulatorState], bytes]]] = {
+    xml_api.CREDIT_PATH: ("Credit", lambda state: xml_api.format_credit_reply(state.credit)),
+    xml_api.BALANCE_PATH: ("Balance", lambda state: xml_api.format_balance_reply(state.balance())),
+}
+
+
 class _Handler(BaseHTTPRequestHandler):
     """One connection: HTTP/1.1 with Content-Length on every reply, so clients keep it alive."""
 
@@ -398,6 +410,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._serve_send(method, target, _XmlSend, ("POST",))
         elif path == CREDIT_PATH:
             self._serve_credit(method, target)
+        elif path in _XML_ACCOUNT_ENDPOINTS:
+            self._serve_xml_account(method, target, *_XML_ACCOUNT_ENDPOINTS[path])
         else:
             self._serve_unknown(method, target)
 
@@ -452,6 +466,29 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             text = http_api.format_request_error(INVALID_KEY)
         self._deliver(_Reply(200, text.encode("utf-8"), PLAIN_TEXT), None)
+
+    def _serve_xml_account(
+        self, method: str, target: SplitResult, root_tag: str, answer: Callable[[EmulatorState], bytes]
+    ) -> None:
+        """``/xml/credit.aspx`` and ``/xml/balance.aspx``: a key document in, the account's figure out."""
+        if method != "POST":
+            self._refuse_method(method, target, ("POST",))
+            return
+        body = self._read_body()
+        if body is None:
+            return
+        self._log_request(method, target, _element_names(body))
+        reply_root = f"{root_tag}_Resp"
+        try:
+            key = xml_api.read_key_document(body, root_tag)
+        except UnreadableReplyError:
+            reply = xml_api.format_request_error(INVALID_XML, reply_root)
+        else:
+            if self.server.state.knows_key(key):
+                reply = answer(self.server.state)
+            else:
+                reply = xml_api.format_request_error(INVALID_KEY, reply_root)
+        self._deliver(_Reply(200, reply, XML_TEXT), None)
 
     def _serve_unknown(self, method: str, target: SplitResult) -> None:
         if self._read_body() is None:
@@ -656,9 +693,11 @@ class ClockworkEmulator:
         credit: int = 10_000,
         latency: float = 0.0,
         echo: bool = False,
+        price_per_credit: Decimal | str | int = DEFAULT_PRICE_PER_CREDIT,
     ) -> None:
         self._address = (host, port)
         self._state = EmulatorState((keys,) if isinstance(keys, str) else keys, credit, latency)
+        self._state.price_per_credit = price_per_credit
         self._echo = echo
         self._server: _EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -731,7 +770,8 @@ class ClockworkEmulator:
     # -- what happened --
 
     def messages(self) -> list[dict[str, Any]]:
-        """Accepted messages: id, to, content, sender, long, msg_type, interface, parts, request."""
+        """Accepted messages: id, to, content, sender, long, msg_type, interface, parts, request,
+        client_id."""
         return self._state.messages()
 
     def requests(self) -> list[dict[str, Any]]:
@@ -800,3 +840,19 @@ class ClockworkEmulator:
         logger.info(line)
         if self._echo:
             print(line, flush=True)
+
+    # -- the money balance (/xml/balance.aspx) --
+
+    @property
+    def price_per_credit(self) -> Decimal:
+        """What one credit is worth in the balance reply (default £0.05); settable."""
+        return self._state.price_per_credit
+
+    @price_per_credit.setter
+    def price_per_credit(self, value: Decimal | str | int) -> None:
+        self._state.price_per_credit = value
+
+    @property
+    def balance(self) -> xml_api.Balance:
+        """The balance ``/xml/balance.aspx`` reports: credit × price per credit, in GBP."""
+        return self._state.balance()

@@ -12,12 +12,17 @@ import threading
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from airflow_provider_clockwork.emulator.faults import MAX_FAULT_SECONDS, Fault
 from airflow_provider_clockwork.protocol.results import SmsError
+from airflow_provider_clockwork.protocol.xml_api import Balance
 
 MESSAGE_ID_PREFIX = "AB"
+DEFAULT_PRICE_PER_CREDIT = Decimal("0.05")
+CURRENCY_CODE = "GBP"
+CURRENCY_SYMBOL = "£"
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,8 @@ class MessageRecord:
     interface: str
     parts: int
     request: int
+    client_id: str | None = None
+    """The ``<ClientID>`` of an XML message (a personalised send's name for it), else None."""
 
 
 @dataclass(frozen=True)
@@ -198,6 +205,38 @@ class EmulatorState:
             self._faults.clear()
             self._refusals.clear()
             self._credit = self._starting_credit
+
+    # The money balance is not kept on its own: it is the credit at a fixed price.
+    _price_per_credit: Decimal = DEFAULT_PRICE_PER_CREDIT
+
+    @property
+    def price_per_credit(self) -> Decimal:
+        with self._lock:
+            return self._price_per_credit
+
+    @price_per_credit.setter
+    def price_per_credit(self, value: Decimal | str | int) -> None:
+        price = _checked_price(value)
+        with self._lock:
+            self._price_per_credit = price
+
+    def balance(self) -> Balance:
+        """The account's money: credit × price per credit in pounds sterling, rounded down to pence."""
+        with self._lock:
+            amount = (self._credit * self._price_per_credit).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+        return Balance(amount=amount, currency_code=CURRENCY_CODE, currency_symbol=CURRENCY_SYMBOL)
+
+
+def _checked_price(value: Decimal | str | int) -> Decimal:
+    if isinstance(value, (bool, float)) or not isinstance(value, (Decimal, str, int)):
+        raise ValueError(f"price per credit must be a Decimal, a string or an integer, not {value!r}")
+    try:
+        price = Decimal(value)
+    except ArithmeticError:
+        raise ValueError(f"price per credit {value!r} is not a number") from None
+    if not price.is_finite() or price < 0:
+        raise ValueError(f"price per credit must be 0 or more, not {value!r}")
+    return price
 
 
 def _checked_latency(seconds: float) -> float:

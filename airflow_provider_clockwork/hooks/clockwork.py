@@ -39,6 +39,12 @@ from airflow_provider_clockwork.protocol.errors import (
     excerpt,
 )
 from airflow_provider_clockwork.protocol.message import Message, prepare_message
+from airflow_provider_clockwork.protocol.personalised import (
+    MAX_MESSAGES_PER_XML_REQUEST,
+    PersonalisedResult,
+    PersonalisedSms,
+    prepare_personalised,
+)
 from airflow_provider_clockwork.protocol.recipients import batches, normalise_recipients
 from airflow_provider_clockwork.protocol.results import SendResult, SmsError
 
@@ -406,3 +412,102 @@ class ClockworkHook(BaseHook):
             f"Clockwork rejected the request with HTTP {response.status_code} at {response.url}: {quote}.",
             unsent=numbers,
         )
+
+    # -- Personalised sends and the balance: Clockwork's XML interface --
+
+    def prepare_messages(self, messages: object) -> list[PersonalisedSms]:
+        """Each message of a personalised send checked, or ``ClockworkInputError`` naming the item.
+
+        Messages without a sender get the connection's default sender.
+        """
+        try:
+            return prepare_personalised(messages, default_sender=self.settings.default_sender)
+        except InvalidInputError as error:
+            raise ClockworkInputError(str(error)) from None
+
+    def send_messages(self, messages: object, on_batch: BatchCallback | None = None) -> PersonalisedResult:
+        """
+        Send each message to its own number: a different text per number, 500 messages per XML request.
+
+        :param messages: mappings ``{"to", "content", "sender"?, "long"?, "client_id"?}`` (see
+            :func:`~airflow_provider_clockwork.protocol.personalised.prepare_personalised`),
+            or messages from :meth:`prepare_messages`; all are checked before any request.
+        :param on_batch: called with each request's answer as it arrives (in this thread).
+        :return: ``message_ids`` and ``errors`` keyed by client ID, and ``numbers``, each
+            client ID's number.
+        :raises ClockworkInputError: before any request, for a bad message.
+        :raises ClockworkSendError: when a request fails as a whole; no further request is
+            made, ``result`` holds every ID obtained, and ``unknown``/``unsent`` name the
+            messages concerned as ``client_id (number)``.
+        """
+        prepared = self.prepare_messages(messages)
+        groups = batches(prepared, MAX_MESSAGES_PER_XML_REQUEST)
+        result = PersonalisedResult(numbers={sms.client_id: sms.to for sms in prepared})
+        for index, group in enumerate(groups):
+            try:
+                answer = self.send_personalised_batch(group)
+            except ClockworkSendError as error:
+                if on_batch is not None:
+                    on_batch(error.result)
+                result.update(error.result)
+                error.result = result
+                error.unsent.extend(sms.label for later in groups[index + 1 :] for sms in later)
+                raise
+            self.log.info(
+                "Personalised batch %d/%d: Clockwork accepted %d of %d message(s).",
+                index + 1,
+                len(groups),
+                len(answer.message_ids),
+                len(group),
+            )
+            if on_batch is not None:
+                on_batch(answer)
+            result.update(answer)
+        return result
+
+    def send_personalised_batch(self, messages: Sequence[PersonalisedSms]) -> PersonalisedResult:
+        """One XML request for at most 500 checked messages; outcomes are matched back by WrapperID."""
+        if len(messages) > MAX_MESSAGES_PER_XML_REQUEST:
+            raise ValueError(
+                f"{len(messages)} messages in one request; at most {MAX_MESSAGES_PER_XML_REQUEST}"
+            )
+        labels = [sms.label for sms in messages]
+        response = self._post(
+            xml_api.SEND_PATH,
+            labels,
+            data=xml_api.personalised_document(self.settings.api_key, messages),
+            headers={"Content-Type": xml_api.CONTENT_TYPE},
+        )
+        try:
+            reply = xml_api.parse_personalised_reply(self._reply_text(response), messages)
+        except UnreadableReplyError as error:
+            raise ClockworkTransportError(
+                f"Clockwork's reply (HTTP {response.status_code}) could not be read: {error}.",
+                unknown=labels,
+            ) from None
+        if isinstance(reply, SmsError):
+            raise ClockworkRequestError(reply, unsent=labels)
+        silent = [sms.label for sms in messages if sms.client_id not in reply.answered()]
+        if silent:
+            raise ClockworkTransportError(
+                "Clockwork's reply gave no ID and no error for some messages.", result=reply, unknown=silent
+            )
+        return reply
+
+    def get_balance(self) -> xml_api.Balance:
+        """The account's money balance, e.g. ``Balance(Decimal("12.34"), "GBP", "£")``; sends nothing."""
+        response = self._post(
+            xml_api.BALANCE_PATH,
+            (),
+            data=xml_api.key_document("Balance", self.settings.api_key),
+            headers={"Content-Type": xml_api.CONTENT_TYPE},
+        )
+        try:
+            reply = xml_api.parse_balance_reply(self._reply_text(response))
+        except UnreadableReplyError as error:
+            raise ClockworkTransportError(
+                f"Clockwork's balance reply (HTTP {response.status_code}) could not be read: {error}."
+            ) from None
+        if isinstance(reply, SmsError):
+            raise ClockworkRequestError(reply)
+        return reply

@@ -16,7 +16,18 @@ from .helpers import CREDIT, KEY, SEND, TIMEOUT, inspect, send_http, send_xml, x
 
 CLOCKWORK_ID = re.compile(r"[A-Z]{2}_[0-9]+")
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
-MESSAGE_FIELDS = {"id", "to", "content", "sender", "long", "msg_type", "interface", "parts", "request"}
+MESSAGE_FIELDS = {
+    "id",
+    "to",
+    "content",
+    "sender",
+    "long",
+    "msg_type",
+    "interface",
+    "parts",
+    "request",
+    "client_id",
+}
 REQUEST_FIELDS = {
     "index",
     "method",

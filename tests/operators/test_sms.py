@@ -52,13 +52,17 @@ def test_templates_render_numbers_and_text() -> None:
     )
 
 
-def test_importing_the_operator_module_loads_no_http_stack(tmp_path) -> None:
+@pytest.mark.parametrize(
+    "module",
+    ["airflow_provider_clockwork.operators.sms", "airflow_provider_clockwork.operators.personalised"],
+)
+def test_importing_the_operator_module_loads_no_http_stack(tmp_path, module) -> None:
     # Measured against what Airflow's own BaseOperator import already loads (Airflow 2 loads requests).
     code = (
         "import sys\n"
         "from airflow.providers.common.compat.sdk import AirflowException, BaseOperator\n"
         "before = set(sys.modules)\n"
-        "import airflow_provider_clockwork.operators.sms\n"
+        f"import {module}\n"
         "added = set(sys.modules) - before\n"
         "print(sorted(m for m in added if m.split('.')[0] in ('requests', 'urllib3') "
         "or m.startswith('airflow_provider_clockwork.hooks')))\n"
