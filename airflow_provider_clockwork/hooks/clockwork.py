@@ -16,7 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import closing
 from dataclasses import replace
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
@@ -54,6 +54,7 @@ CONNECT_BACKOFF_SECONDS = 0.5
 
 BatchCallback = Callable[[SendResult], None]
 BatchOutcome = SendResult | Exception
+Reply = TypeVar("Reply")
 """What one batch came to: Clockwork's answer, or the exception its request raised."""
 
 
@@ -322,16 +323,7 @@ class ClockworkHook(BaseHook):
         else:
             response = self._post(http_api.SEND_PATH, numbers, data=http_api.send_form(key, numbers, message))
             parse = http_api.parse_send_reply
-        try:
-            reply = parse(self._reply_text(response))
-        except UnreadableReplyError as error:
-            raise ClockworkTransportError(
-                f"Clockwork's reply (HTTP {response.status_code}) could not be read: {error}.",
-                unknown=numbers,
-            ) from None
-        if isinstance(reply, SmsError):
-            raise ClockworkRequestError(reply, unsent=numbers)
-        return self._only_requested(numbers, reply)
+        return self._only_requested(numbers, self._read_reply(response, parse, "reply", numbers))
 
     def _only_requested(self, numbers: Sequence[str], reply: SendResult) -> SendResult:
         result = SendResult(
@@ -348,15 +340,7 @@ class ClockworkHook(BaseHook):
     def get_credit(self) -> int:
         """Messages the account can still send (Clockwork's credit check; sends nothing)."""
         response = self._post(http_api.CREDIT_PATH, (), data=http_api.credit_form(self.settings.api_key))
-        try:
-            reply = http_api.parse_credit_reply(self._reply_text(response))
-        except UnreadableReplyError as error:
-            raise ClockworkTransportError(
-                f"Clockwork's credit reply (HTTP {response.status_code}) could not be read: {error}."
-            ) from None
-        if isinstance(reply, SmsError):
-            raise ClockworkRequestError(reply)
-        return reply
+        return self._read_reply(response, http_api.parse_credit_reply, "credit reply")
 
     def test_connection(self) -> tuple[bool, str]:
         """Check the key with the credit endpoint: no text is sent and no credit spent."""
@@ -394,6 +378,28 @@ class ClockworkHook(BaseHook):
         return ClockworkTransportError(
             f"The request to {url} failed after it was sent ({kind}: {error}).", unknown=numbers
         )
+
+    def _read_reply(
+        self,
+        response: requests.Response,
+        parse: Callable[[str], Reply | SmsError],
+        what: str,
+        concerned: Sequence[str] = (),
+    ) -> Reply:
+        """
+        The parsed reply. An unreadable one leaves ``concerned`` in doubt (the request
+        reached Clockwork); a whole-request ``Error N`` means none of them was sent.
+        """
+        try:
+            reply = parse(self._reply_text(response))
+        except UnreadableReplyError as error:
+            raise ClockworkTransportError(
+                f"Clockwork's {what} (HTTP {response.status_code}) could not be read: {error}.",
+                unknown=concerned,
+            ) from None
+        if isinstance(reply, SmsError):
+            raise ClockworkRequestError(reply, unsent=concerned)
+        return reply
 
     def _reply_text(self, response: requests.Response) -> str:
         """The reply body with the key blanked out, so no error built from it can carry the key."""
@@ -478,15 +484,9 @@ class ClockworkHook(BaseHook):
             data=xml_api.personalised_document(self.settings.api_key, messages),
             headers={"Content-Type": xml_api.CONTENT_TYPE},
         )
-        try:
-            reply = xml_api.parse_personalised_reply(self._reply_text(response), messages)
-        except UnreadableReplyError as error:
-            raise ClockworkTransportError(
-                f"Clockwork's reply (HTTP {response.status_code}) could not be read: {error}.",
-                unknown=labels,
-            ) from None
-        if isinstance(reply, SmsError):
-            raise ClockworkRequestError(reply, unsent=labels)
+        reply = self._read_reply(
+            response, lambda text: xml_api.parse_personalised_reply(text, messages), "reply", labels
+        )
         silent = [sms.label for sms in messages if sms.client_id not in reply.answered()]
         if silent:
             raise ClockworkTransportError(
@@ -502,12 +502,4 @@ class ClockworkHook(BaseHook):
             data=xml_api.key_document("Balance", self.settings.api_key),
             headers={"Content-Type": xml_api.CONTENT_TYPE},
         )
-        try:
-            reply = xml_api.parse_balance_reply(self._reply_text(response))
-        except UnreadableReplyError as error:
-            raise ClockworkTransportError(
-                f"Clockwork's balance reply (HTTP {response.status_code}) could not be read: {error}."
-            ) from None
-        if isinstance(reply, SmsError):
-            raise ClockworkRequestError(reply)
-        return reply
+        return self._read_reply(response, xml_api.parse_balance_reply, "balance reply")
