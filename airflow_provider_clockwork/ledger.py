@@ -134,10 +134,6 @@ def personalised_identity(messages: Iterable[PersonalisedSms]) -> list[Any]:
     ]
 
 
-def ledger_key(dag_id: str, run_id: str, task_id: str, map_index: int, message: Message) -> str:
-    return task_ledger_key(dag_id, run_id, task_id, map_index, message_identity(message))
-
-
 class SendLedger:
     """Message IDs already obtained for one task instance and one send (by number, or by client ID)."""
 
