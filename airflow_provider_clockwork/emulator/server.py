@@ -46,7 +46,7 @@ from airflow_provider_clockwork.emulator.faults import (
 from airflow_provider_clockwork.emulator.state import DEFAULT_PRICE_PER_CREDIT, EmulatorState, MessageRecord
 from airflow_provider_clockwork.protocol import http_api, xml_api
 from airflow_provider_clockwork.protocol.errors import InvalidInputError, UnreadableReplyError
-from airflow_provider_clockwork.protocol.gsm import TextMeasure, is_gsm7, measure
+from airflow_provider_clockwork.protocol.gsm import InvalidCharAction, TextMeasure, is_gsm7, measure
 from airflow_provider_clockwork.protocol.message import check_content
 from airflow_provider_clockwork.protocol.personalised import MAX_MESSAGES_PER_XML_REQUEST
 from airflow_provider_clockwork.protocol.recipients import MAX_RECIPIENTS_PER_REQUEST, is_international_number
@@ -110,6 +110,25 @@ def gsm7_only(text: str) -> str:
     (unconfirmed) invalid-character handling is that each other character becomes ``?``.
     """
     return "".join(char if is_gsm7(char) else "?" for char in text)
+
+
+def _invalid_char_action(written: str | None) -> InvalidCharAction | None:
+    """The ``<InvalidCharAction>`` of an ``<SMS>``; absent or not 1-3, Clockwork's default applies."""
+    if written is None or not written.isdigit():
+        return None
+    try:
+        return InvalidCharAction(int(written))
+    except ValueError:
+        return None
+
+
+def _as_gsm7(content: str, action: InvalidCharAction | None) -> str | SmsError:
+    """A ``TEXT`` message's content as delivered, by the same rule the provider measures it with."""
+    if action is None:
+        return gsm7_only(content)
+    if action is InvalidCharAction.ERROR and not is_gsm7(content):
+        return INVALID_CONTENT
+    return action.apply(content)
 
 
 def _checked_size(content: str, long: bool) -> TextMeasure | SmsError:
@@ -181,7 +200,12 @@ class _SendDesk:
     def _judge_xml_sms(self, sms: xml_api.XmlSms, request_index: int) -> str | SmsError:
         if sms.msg_type not in MSG_TYPES:
             return INVALID_MSG_TYPE
-        content = sms.content if sms.msg_type == "UCS2" else gsm7_only(sms.content)
+        if sms.msg_type == "UCS2":
+            content: str | SmsError = sms.content
+        else:
+            content = _as_gsm7(sms.content, _invalid_char_action(sms.invalid_char_action))
+        if isinstance(content, SmsError):
+            return content
         size = _checked_size(content, sms.long)
         if isinstance(size, SmsError):
             return size

@@ -158,28 +158,44 @@ class ClockworkHook(BaseHook):
             self._session = None
 
     def prepare(
-        self, to: object, content: object, sender: object = None, long: bool = False
+        self,
+        to: object,
+        content: object,
+        sender: object = None,
+        long: bool = False,
+        invalid_char_action: object = None,
     ) -> tuple[list[str], Message]:
         """Normalised recipients and the checked message, or ``ClockworkInputError`` naming the value."""
         try:
             numbers = normalise_recipients(to)
-            message = prepare_message(content, sender, long)
+            message = prepare_message(content, sender, long, invalid_char_action)
         except InvalidInputError as error:
             raise ClockworkInputError(str(error)) from None
         if message.sender is None and self.settings.default_sender:
             message = replace(message, sender=self.settings.default_sender)
         return numbers, message
 
-    def send_sms(self, to: object, content: object, sender: object = None, long: bool = False) -> SendResult:
+    def send_sms(
+        self,
+        to: object,
+        content: object,
+        sender: object = None,
+        long: bool = False,
+        invalid_char_action: object = None,
+    ) -> SendResult:
         """
         Send ``content`` to every number in ``to``.
 
+        :param invalid_char_action: for text outside GSM-7: None (the default) sends it as
+            Unicode, intact (70 characters a message); ``"replace"`` or ``"remove"`` has
+            Clockwork replace those characters with close GSM-7 ones or drop them (160 a
+            message); ``"error"`` refuses such text before any request.
         :return: ``message_ids`` for the numbers Clockwork accepted and ``errors``
             (``code``, ``description``) for those it refused.
         :raises ClockworkInputError: before any request, for a bad number, content or sender.
         :raises ClockworkSendError: when a request fails as a whole; it tells what went out.
         """
-        numbers, message = self.prepare(to, content, sender, long)
+        numbers, message = self.prepare(to, content, sender, long, invalid_char_action)
         return self.send_message(numbers, message)
 
     def send_message(
@@ -310,9 +326,10 @@ class ClockworkHook(BaseHook):
         return first
 
     def send_batch(self, numbers: Sequence[str], message: Message) -> SendResult:
-        """One request for at most 50 numbers; Unicode text goes through the XML interface."""
+        """One request for at most 50 numbers; Unicode text, and text Clockwork must remove or replace
+        characters of, go through the XML interface."""
         key = self.settings.api_key
-        if message.needs_unicode:
+        if message.needs_xml:
             response = self._post(
                 xml_api.SEND_PATH,
                 numbers,
@@ -435,7 +452,8 @@ class ClockworkHook(BaseHook):
         """
         Send each message to its own number: a different text per number, 500 messages per XML request.
 
-        :param messages: mappings ``{"to", "content", "sender"?, "long"?, "client_id"?}`` (see
+        :param messages: mappings ``{"to", "content", "sender"?, "long"?, "client_id"?,
+            "invalid_char_action"?}`` (see
             :func:`~airflow_provider_clockwork.protocol.personalised.prepare_personalised`),
             or messages from :meth:`prepare_messages`; all are checked before any request.
         :param on_batch: called with each request's answer as it arrives (in this thread).

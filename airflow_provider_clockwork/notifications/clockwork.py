@@ -34,6 +34,9 @@ class ClockworkNotifier(BaseNotifier):
     :param content: the message text. Templated.
     :param sender: the ``From`` shown on phones; defaults to the connection's. Templated.
     :param long: allow up to 3 joined parts.
+    :param invalid_char_action: ``"replace"``, ``"remove"`` or ``"error"`` to keep the text
+        to GSM-7 (160 characters a message; a failure renders e.g. a curly quote or an
+        accented name); None (the default) sends such text as Unicode.
     :param clockwork_conn_id: the Clockwork connection.
     :param context: the context to render with when the notifier is awaited (Airflow 3's
         triggerer passes it for Deadline Alerts); callbacks pass theirs when they call it.
@@ -48,6 +51,7 @@ class ClockworkNotifier(BaseNotifier):
         content: str,
         sender: str | None = None,
         long: bool = False,
+        invalid_char_action: str | None = None,
         clockwork_conn_id: str = "clockwork_default",
         context: Context | None = None,
     ) -> None:
@@ -57,6 +61,7 @@ class ClockworkNotifier(BaseNotifier):
         self.content = content
         self.sender = sender
         self.long = long
+        self.invalid_char_action = invalid_char_action
         self.clockwork_conn_id = clockwork_conn_id
 
     def __call__(self, *args: Any) -> None:
@@ -84,7 +89,7 @@ class ClockworkNotifier(BaseNotifier):
 
         hook = ClockworkHook(clockwork_conn_id=self.clockwork_conn_id)
         try:
-            result = hook.send_sms(self.to, self.content, self.sender, self.long)
+            result = hook.send_sms(self.to, self.content, self.sender, self.long, self.invalid_char_action)
         except ClockworkError as error:
             self.log.error("Clockwork notification was not sent: %s", error)
             return

@@ -26,11 +26,14 @@ class ClockworkSendPersonalisedSmsOperator(BaseOperator):
     Send a different text to each number: up to 500 messages per request.
 
     Each message is a mapping ``{"to": number, "content": text}`` with the optional
-    keys ``sender`` (default: the connection's ``sender`` extra), ``long`` (a bool)
-    and ``client_id`` (your name for the message; default its index in the list, as
-    a string). Client IDs must be unique; one number may get several messages. Every
-    message is checked after templating and before the first request, and a bad one
-    fails the task naming its index and value.
+    keys ``sender`` (default: the connection's ``sender`` extra), ``long`` (a bool),
+    ``client_id`` (your name for the message; default its index in the list, as
+    a string) and ``invalid_char_action`` (``"replace"``, ``"remove"`` or ``"error"`` to
+    keep that text to GSM-7, as for
+    :class:`~airflow_provider_clockwork.operators.sms.ClockworkSendSmsOperator`).
+    Client IDs must be unique; one number may get several messages. Every message is
+    checked after templating and before the first request, and a bad one fails the
+    task naming its index and value.
 
     On success the task returns ``{client_id: message_id}`` for every message. If
     Clockwork refuses some messages, the others are still sent, their IDs are pushed

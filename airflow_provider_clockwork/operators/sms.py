@@ -42,6 +42,11 @@ class ClockworkSendSmsOperator(BaseOperator):
     :param sender: the ``From`` shown on phones (11 characters, or 12 digits); defaults
         to the connection's ``sender`` extra. Templated.
     :param long: allow up to 3 joined parts (459 GSM-7 or 201 Unicode characters).
+    :param invalid_char_action: what to do with characters outside GSM-7. None (the
+        default) sends such text as Unicode, intact, at 70 characters a message;
+        ``"replace"`` (close GSM-7 equivalents: ``é``→``e``, ``’``→``'``, others ``?``) or
+        ``"remove"`` keeps 160 a message; ``"error"`` fails the task before any request.
+        Checked when the task runs.
     :param clockwork_conn_id: the Clockwork connection.
     :param max_concurrent_requests: how many requests of 50 numbers are in flight at
         once; overrides the connection's ``max_concurrent_requests`` extra (default 4).
@@ -58,6 +63,7 @@ class ClockworkSendSmsOperator(BaseOperator):
         content: str,
         sender: str | None = None,
         long: bool = False,
+        invalid_char_action: str | None = None,
         clockwork_conn_id: str = "clockwork_default",
         max_concurrent_requests: int | None = None,
         **kwargs: Any,
@@ -67,6 +73,7 @@ class ClockworkSendSmsOperator(BaseOperator):
         self.content = content
         self.sender = sender
         self.long = long
+        self.invalid_char_action = invalid_char_action
         self.clockwork_conn_id = clockwork_conn_id
         self.max_concurrent_requests = max_concurrent_requests
 
@@ -83,7 +90,9 @@ class ClockworkSendSmsOperator(BaseOperator):
         hook = ClockworkHook(
             clockwork_conn_id=self.clockwork_conn_id, max_concurrent_requests=self.max_concurrent_requests
         )
-        numbers, message = hook.prepare(self.to, self.content, self.sender, self.long)
+        numbers, message = hook.prepare(
+            self.to, self.content, self.sender, self.long, self.invalid_char_action
+        )
         self._log_plan(numbers, message)
         ledger = SendLedger.for_task(context, message)
         try:
@@ -111,3 +120,9 @@ class ClockworkSendSmsOperator(BaseOperator):
             message.measure.parts,
             message.measure.parts * len(numbers),
         )
+        if message.arrives_as != message.content:
+            self.log.info(
+                "invalid_char_action=%r: the text arrives as %r.",
+                message.invalid_char_action.name.lower() if message.invalid_char_action else None,
+                message.arrives_as,
+            )

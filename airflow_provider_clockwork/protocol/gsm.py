@@ -9,7 +9,9 @@ over-long text with a useful error instead of letting Clockwork truncate it.
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass
+from enum import Enum
 
 # Escape (0x1B) is left out: it introduces extension characters, it is not text.
 GSM7_BASIC = frozenset(
@@ -68,3 +70,63 @@ def measure(text: str) -> TextMeasure:
     single, part = (GSM7_SINGLE_LIMIT, GSM7_PART_LIMIT) if gsm else (UNICODE_SINGLE_LIMIT, UNICODE_PART_LIMIT)
     parts = 1 if length <= single else math.ceil(length / part)
     return TextMeasure(is_gsm7=gsm, length=length, parts=parts)
+
+
+class InvalidCharAction(Enum):
+    """What Clockwork does with characters GSM-7 cannot carry (the XML send's ``InvalidCharAction``).
+
+    For users who would rather keep 160 characters a message than send Unicode (70):
+    ``ERROR`` refuses such text, ``REMOVE`` drops the characters, ``REPLACE`` puts a
+    close GSM-7 equivalent in their place. The provider applies the same rule before
+    sending, so that it measures (and refuses) the text as it will arrive.
+    """
+
+    ERROR = 1
+    REMOVE = 2
+    REPLACE = 3
+
+    def apply(self, text: str) -> str:
+        """The text as Clockwork delivers it under this action (``ERROR`` changes nothing)."""
+        if self is InvalidCharAction.REMOVE:
+            return "".join(char for char in text if is_gsm7(char))
+        if self is InvalidCharAction.REPLACE:
+            return "".join(gsm7_equivalent(char) for char in text)
+        return text
+
+
+# Typography, and Latin letters that are not accented forms of another letter, which NFKD
+# leaves alone; each has an obvious plain form.
+_CLOSE_EQUIVALENTS = {
+    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032`\u00b4", "'"),
+    **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"'),
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+    **dict(zip("ŁłĐđðĦħıŧŦ", "LlDddHhitT", strict=True)),
+    "Œ": "OE",
+    "œ": "oe",
+    "Þ": "Th",
+    "þ": "th",
+    "\u2026": "...",
+    "\u2022": "*",
+    "\t": " ",
+}
+NO_EQUIVALENT = "?"
+"""What ``REPLACE`` puts in place of a character with no close GSM-7 form (an emoji, a CJK sign)."""
+
+
+def gsm7_equivalent(char: str) -> str:
+    """A close GSM-7 form of one character: itself, a plain typographic form, its letter without
+    accents (``á`` → ``a``), its compatibility form (``ﬁ`` → ``fi``, a no-break space → a space),
+    or ``?``."""
+    if is_gsm7(char):
+        return char
+    if char in _CLOSE_EQUIVALENTS:
+        return _CLOSE_EQUIVALENTS[char]
+    decomposed = "".join(
+        part for part in unicodedata.normalize("NFKD", char) if unicodedata.category(part) != "Mn"
+    )
+    return decomposed if decomposed and is_gsm7(decomposed) else NO_EQUIVALENT
+
+
+def non_gsm7_characters(text: str) -> list[str]:
+    """Each character of ``text`` that GSM-7 cannot carry, once, in order of appearance."""
+    return list(dict.fromkeys(char for char in text if not is_gsm7(char)))

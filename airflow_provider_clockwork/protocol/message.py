@@ -11,7 +11,14 @@ import unicodedata
 from dataclasses import dataclass
 
 from airflow_provider_clockwork.protocol.errors import InvalidInputError
-from airflow_provider_clockwork.protocol.gsm import GSM7_BASIC, TextMeasure, is_gsm7, measure
+from airflow_provider_clockwork.protocol.gsm import (
+    GSM7_BASIC,
+    InvalidCharAction,
+    TextMeasure,
+    is_gsm7,
+    measure,
+    non_gsm7_characters,
+)
 
 MAX_TEXT_SENDER = 11
 MAX_NUMERIC_SENDER = 12
@@ -31,10 +38,26 @@ class Message:
     sender: str | None
     long: bool
     measure: TextMeasure
+    """The text as it arrives: after ``invalid_char_action``, when one applies."""
+    invalid_char_action: InvalidCharAction | None = None
+    """Keep to GSM-7 by removing or replacing other characters; None sends such text as Unicode."""
 
     @property
     def needs_unicode(self) -> bool:
         return not self.measure.is_gsm7
+
+    @property
+    def arrives_as(self) -> str:
+        """The text a handset shows: the content, or what ``invalid_char_action`` makes of it."""
+        if self.invalid_char_action is None:
+            return self.content
+        return self.invalid_char_action.apply(self.content)
+
+    @property
+    def needs_xml(self) -> bool:
+        """True when the plain HTTP send cannot carry it: Unicode, or characters Clockwork must remove
+        or replace (only the XML send takes ``InvalidCharAction``)."""
+        return self.needs_unicode or self.content != self.arrives_as
 
 
 def _stray_control(text: str) -> str | None:
@@ -53,7 +76,53 @@ def _unsendable(text: str) -> str | None:
     return None
 
 
-def check_content(content: object, long: bool) -> tuple[str, TextMeasure]:
+_ACTION_NAMES = ", ".join(repr(action.name.lower()) for action in InvalidCharAction)
+
+
+def check_invalid_char_action(value: object) -> InvalidCharAction | None:
+    """``"error"``, ``"remove"`` or ``"replace"`` (any case), Clockwork's 1, 2 or 3, a member, or None."""
+    if value is None or isinstance(value, InvalidCharAction):
+        return value
+    if isinstance(value, str) and value.strip().upper() in InvalidCharAction.__members__:
+        return InvalidCharAction[value.strip().upper()]
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return InvalidCharAction(value)
+        except ValueError:
+            pass
+    raise InvalidInputError(
+        f"invalid_char_action {value!r} is not one of {_ACTION_NAMES} (or None to send such text as Unicode)."
+    )
+
+
+def _setting(action: InvalidCharAction) -> str:
+    return f"invalid_char_action={action.name.lower()!r}"
+
+
+def _apply_action(text: str, action: InvalidCharAction | None) -> str:
+    """The text as it will arrive; ``ERROR`` refuses here, before any request, what Clockwork would refuse."""
+    if action is None or is_gsm7(text):
+        return text
+    if action is InvalidCharAction.ERROR:
+        shown = "".join(non_gsm7_characters(text))
+        raise InvalidInputError(
+            f"Content holds {shown!r}, which GSM-7 cannot carry, and invalid_char_action='error' "
+            f"refuses it; use 'replace' or 'remove', or leave invalid_char_action unset to send "
+            f"Unicode: {text[:40]!r}."
+        )
+    arriving = action.apply(text)
+    if not arriving.strip():
+        raise InvalidInputError(
+            f"Content {text[:40]!r} is empty once {_setting(action)} removes the "
+            f"characters GSM-7 cannot carry."
+        )
+    return arriving
+
+
+def check_content(
+    content: object, long: bool, invalid_char_action: InvalidCharAction | None = None
+) -> tuple[str, TextMeasure]:
+    """The text and its measure as it will arrive, or ``InvalidInputError`` naming what is wrong."""
     if content is None:
         raise InvalidInputError("Content is None: the message text is empty.")
     if isinstance(content, bool) or not isinstance(content, (str, int, float)):
@@ -73,15 +142,21 @@ def check_content(content: object, long: bool) -> tuple[str, TextMeasure]:
         raise InvalidInputError(
             f"Content holds {unsendable!r}, which cannot be sent in this message: {text[:40]!r}."
         )
-    size = measure(text)
+    arriving = _apply_action(text, invalid_char_action)
+    size = measure(arriving)
+    as_sent = (
+        ""
+        if invalid_char_action is None or arriving == text
+        else f" once {_setting(invalid_char_action)} applies"
+    )
     if not long and size.length > size.single_limit:
         raise InvalidInputError(
-            f"Content is {size.length} {size.encoding} characters, over the {size.single_limit} "
+            f"Content is {size.length} {size.encoding} characters{as_sent}, over the {size.single_limit} "
             f"of one message; use long=True to join up to {size.long_limit}: {text[:40]!r}…"
         )
     if size.length > size.long_limit:
         raise InvalidInputError(
-            f"Content is {size.length} {size.encoding} characters, over the {size.long_limit} "
+            f"Content is {size.length} {size.encoding} characters{as_sent}, over the {size.long_limit} "
             f"that a long message ({size.parts} parts; at most 3) can carry: {text[:40]!r}…"
         )
     return text, size
@@ -123,9 +198,16 @@ def check_sender(sender: object) -> str | None:
 RENDERED_NONE = "None"
 
 
-def prepare_message(content: object, sender: object = None, long: bool = False) -> Message:
-    """The message as the provider sends it: Clockwork's rules, and no text rendered from None."""
-    text, size = check_content(content, long)
+def prepare_message(
+    content: object, sender: object = None, long: bool = False, invalid_char_action: object = None
+) -> Message:
+    """The message as the provider sends it: Clockwork's rules, and no text rendered from None.
+
+    :param invalid_char_action: None sends text outside GSM-7 as Unicode, intact; ``"error"``,
+        ``"remove"`` or ``"replace"`` keeps it to GSM-7 (see :class:`.gsm.InvalidCharAction`).
+    """
+    action = check_invalid_char_action(invalid_char_action)
+    text, size = check_content(content, long, action)
     checked_sender = check_sender(sender)
     if text.strip() == RENDERED_NONE:
         raise InvalidInputError(
@@ -137,4 +219,6 @@ def prepare_message(content: object, sender: object = None, long: bool = False) 
             f"Sender {checked_sender!r} is what a template renders for a missing value (Python's None); "
             f"leave sender unset (None) to use the connection's default."
         )
-    return Message(content=text, sender=checked_sender, long=bool(long), measure=size)
+    return Message(
+        content=text, sender=checked_sender, long=bool(long), measure=size, invalid_char_action=action
+    )

@@ -28,7 +28,7 @@ MAX_MESSAGES_PER_XML_REQUEST = 500
 """Our batch limit for one XML send request (Clockwork's own limit is unconfirmed)."""
 
 REQUIRED_KEYS = ("to", "content")
-OPTIONAL_KEYS = ("sender", "long", "client_id")
+OPTIONAL_KEYS = ("sender", "long", "client_id", "invalid_char_action")
 ALLOWED_KEYS = frozenset(REQUIRED_KEYS + OPTIONAL_KEYS)
 _SHOWN_LENGTH = 80
 # XML 1.0 cannot carry these at all, so a client ID holding one could never be sent.
@@ -150,7 +150,10 @@ def _prepare_item(index: int, item: object, default_sender: str | None) -> Perso
     to = _one_number(item["to"])
     sender = item.get("sender")
     message = prepare_message(
-        item["content"], default_sender if sender is None else sender, _long(item.get("long"))
+        item["content"],
+        default_sender if sender is None else sender,
+        _long(item.get("long")),
+        item.get("invalid_char_action"),
     )
     client_id = item.get("client_id")
     return PersonalisedSms(
@@ -162,11 +165,13 @@ def prepare_personalised(items: object, default_sender: str | None = None) -> li
     """
     Every message checked, in the order given, or ``InvalidInputError`` naming the item.
 
-    :param items: an iterable of mappings ``{"to", "content", "sender"?, "long"?, "client_id"?}``
+    :param items: an iterable of mappings
+        ``{"to", "content", "sender"?, "long"?, "client_id"?, "invalid_char_action"?}``
         (or of :class:`PersonalisedSms` already checked, which only get the default sender).
         ``to`` is one number (in any form ``normalise_number`` takes); ``sender`` defaults to
         ``default_sender``; ``long`` is a bool (default False); ``client_id`` defaults to the
-        item's index, as a string. Client IDs must be unique.
+        item's index, as a string (client IDs must be unique); ``invalid_char_action`` is as
+        for :func:`.message.prepare_message`.
     """
     if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
         raise InvalidInputError(

@@ -45,6 +45,8 @@ def _add_sms(
     if message.sender:
         _child(sms, "From", message.sender)
     _child(sms, "MsgType", "TEXT" if message.measure.is_gsm7 else "UCS2")
+    if message.invalid_char_action is not None:
+        _child(sms, "InvalidCharAction", str(message.invalid_char_action.value))
     if message.long:
         _child(sms, "Long", "1")
     if client_id is not None:
@@ -286,6 +288,8 @@ class XmlSms:
     long: bool
     wrapper_id: str | None
     client_id: str | None
+    invalid_char_action: str | None = None
+    """The ``<InvalidCharAction>`` as written (Clockwork's 1, 2 or 3), or None when absent."""
 
 
 def read_send_document(body: bytes) -> tuple[str, list[XmlSms]]:
@@ -302,6 +306,7 @@ def read_send_document(body: bytes) -> tuple[str, list[XmlSms]]:
             long=(sms.findtext("Long") or "0").strip() == "1",
             wrapper_id=sms.findtext("WrapperID"),
             client_id=sms.findtext("ClientID"),
+            invalid_char_action=_optional_text(sms, "InvalidCharAction"),
         )
         for sms in root.findall("SMS")
     ]

@@ -2,7 +2,8 @@
 
 Each test sets what varies through Airflow Variables (``AIRFLOW_VAR_*`` in the run's
 environment), which are rendered at run time exactly as a user's would be.
-``retries`` must be known at parse time, so it comes from ``CLOCKWORK_TEST_RETRIES``.
+``retries`` and ``invalid_char_action`` (not templated) must be known at parse time, so they
+come from ``CLOCKWORK_TEST_RETRIES`` and ``CLOCKWORK_TEST_INVALID_CHAR_ACTION``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ with DAG(dag_id="clockwork_test_send", schedule=None, start_date=START, catchup=
         to="{{ var.value.clockwork_test_to }}",
         content="{{ var.value.clockwork_test_content }}",
         long=True,
+        invalid_char_action=os.environ.get("CLOCKWORK_TEST_INVALID_CHAR_ACTION") or None,
         retries=int(os.environ.get("CLOCKWORK_TEST_RETRIES", "0")),
         retry_delay=timedelta(seconds=0),
     )

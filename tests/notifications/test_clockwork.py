@@ -84,3 +84,17 @@ def test_refused_number_is_logged_and_the_others_sent(clockwork_connection, log_
 
     assert "447700900456: Error 10: Invalid 'To' Parameter" in log_text()
     assert [m["to"] for m in clockwork_connection.messages()] == ["447700900123"]
+
+
+def test_rendered_names_outside_gsm7_can_be_replaced_to_keep_160_characters(clockwork_connection) -> None:
+    notifier = ClockworkNotifier(
+        to="447700900123",
+        content="{{ params.owner }}: {{ ti.dag_id }} failed \u2014 " + "details " * 16,
+        invalid_char_action="replace",
+    )
+
+    notifier(task_context(params={"owner": "Zoë"}))
+
+    (text,) = clockwork_connection.messages()
+    assert text["content"] == "Zoe: nightly failed - " + "details " * 16
+    assert (text["msg_type"], text["parts"]) == ("TEXT", 1)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_clockwork.protocol.gsm import is_gsm7, measure
+from airflow_provider_clockwork.protocol.gsm import (
+    InvalidCharAction,
+    gsm7_equivalent,
+    is_gsm7,
+    measure,
+    non_gsm7_characters,
+)
 
 EMOJI = "\U0001f600"  # 😀, outside the Basic Multilingual Plane
 
@@ -101,3 +107,67 @@ def test_limits_follow_encoding(text: str, single: int, long: int) -> None:
     size = measure(text)
     assert size.single_limit == single
     assert size.long_limit == long
+
+
+@pytest.mark.parametrize(
+    ("char", "equivalent"),
+    [
+        pytest.param("a", "a", id="gsm-letter-kept"),
+        pytest.param("€", "€", id="gsm-extension-kept"),
+        pytest.param("\u2019", "'", id="curly-apostrophe"),
+        pytest.param("\u201c", '"', id="curly-double-quote"),
+        pytest.param("\u00ab", '"', id="guillemet"),
+        pytest.param("`", "'", id="backtick"),
+        pytest.param("\u2013", "-", id="en-dash"),
+        pytest.param("\u2014", "-", id="em-dash"),
+        pytest.param("\u2212", "-", id="minus-sign"),
+        pytest.param("\u2026", "...", id="ellipsis-takes-three"),
+        pytest.param("\u2022", "*", id="bullet"),
+        pytest.param("\t", " ", id="tab"),
+        pytest.param("á", "a", id="a-acute"),
+        pytest.param("ç", "c", id="c-cedilla-lower"),
+        pytest.param("Ő", "O", id="o-double-acute"),
+        pytest.param("Ł", "L", id="l-stroke-no-decomposition"),
+        pytest.param("đ", "d", id="d-stroke"),
+        pytest.param("œ", "oe", id="oe-ligature"),
+        pytest.param("\u00a0", " ", id="no-break-space"),
+        pytest.param("\u2009", " ", id="thin-space"),
+        pytest.param("\ufb01", "fi", id="fi-ligature"),
+        pytest.param("\u2122", "TM", id="trade-mark"),
+        pytest.param("\uff21", "A", id="full-width-letter"),
+        pytest.param(EMOJI, "?", id="emoji"),
+        pytest.param("你", "?", id="cjk"),
+        pytest.param("ж", "?", id="cyrillic"),
+        pytest.param("\u00bd", "?", id="half-decomposes-to-non-gsm-slash"),
+    ],
+)
+def test_close_gsm7_equivalent_of_one_character(char: str, equivalent: str) -> None:
+    assert gsm7_equivalent(char) == equivalent
+    assert is_gsm7(equivalent)
+
+
+@pytest.mark.parametrize(
+    ("text", "replaced", "removed"),
+    [
+        pytest.param("Plain GSM text {ok} €5", "Plain GSM text {ok} €5", "Plain GSM text {ok} €5", id="gsm7"),
+        pytest.param(
+            "Load done \u2014 it\u2019s fine\u2026",
+            "Load done - it's fine...",
+            "Load done  its fine",
+            id="typography",
+        ),
+        pytest.param("Zoë Brontë & Ágnes", "Zoe Bronte & Agnes", "Zo Bront & gnes", id="accents"),
+        pytest.param("Deploy \U0001f680 ok", "Deploy ? ok", "Deploy  ok", id="emoji"),
+        pytest.param("col1\tcol2", "col1 col2", "col1col2", id="tab"),
+    ],
+)
+def test_replace_and_remove_keep_text_to_gsm7(text: str, replaced: str, removed: str) -> None:
+    assert InvalidCharAction.REPLACE.apply(text) == replaced
+    assert InvalidCharAction.REMOVE.apply(text) == removed
+    assert InvalidCharAction.ERROR.apply(text) == text
+    assert is_gsm7(replaced) and is_gsm7(removed)
+
+
+def test_non_gsm7_characters_are_listed_once_in_order() -> None:
+    assert non_gsm7_characters("ça\u2019ç\u2019 ok \U0001f680") == ["ç", "\u2019", "\U0001f680"]
+    assert non_gsm7_characters("all GSM {€}") == []

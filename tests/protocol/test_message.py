@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_clockwork.protocol.errors import InvalidInputError
-from airflow_provider_clockwork.protocol.message import check_content, check_sender, prepare_message
+from airflow_provider_clockwork.protocol.gsm import InvalidCharAction
+from airflow_provider_clockwork.protocol.message import (
+    check_content,
+    check_invalid_char_action,
+    check_sender,
+    prepare_message,
+)
 
 EMOJI = "\U0001f600"
 
@@ -212,3 +218,89 @@ def test_content_is_checked_before_sender_is_used() -> None:
     # Both wrong: the call fails either way, and never yields a half-checked message.
     with pytest.raises(InvalidInputError):
         prepare_message("", sender="Acme Alerts!")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(None, None, id="unset"),
+        pytest.param("error", InvalidCharAction.ERROR, id="error"),
+        pytest.param("remove", InvalidCharAction.REMOVE, id="remove"),
+        pytest.param("replace", InvalidCharAction.REPLACE, id="replace"),
+        pytest.param(" Replace ", InvalidCharAction.REPLACE, id="any-case-and-spaces"),
+        pytest.param(1, InvalidCharAction.ERROR, id="clockwork-1"),
+        pytest.param(2, InvalidCharAction.REMOVE, id="clockwork-2"),
+        pytest.param(3, InvalidCharAction.REPLACE, id="clockwork-3"),
+        pytest.param(InvalidCharAction.REMOVE, InvalidCharAction.REMOVE, id="member"),
+    ],
+)
+def test_invalid_char_action_accepted(value: object, expected: InvalidCharAction | None) -> None:
+    assert check_invalid_char_action(value) is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        pytest.param("strip", "'strip'", id="unknown-word"),
+        pytest.param("", "''", id="empty"),
+        pytest.param(0, "0", id="zero"),
+        pytest.param(4, "4", id="four"),
+        pytest.param(True, "True", id="bool"),
+        pytest.param(["replace"], "['replace']", id="list"),
+        pytest.param("None", "'None'", id="rendered-none"),
+    ],
+)
+def test_invalid_char_action_refused_naming_the_value(value: object, shown: str) -> None:
+    with pytest.raises(InvalidInputError, match="'error', 'remove', 'replace'") as raised:
+        prepare_message("Hi", invalid_char_action=value)
+    assert f"invalid_char_action {shown} " in str(raised.value)
+
+
+ACCENTED_160 = "Ágnes " + "a" * 154  # one character outside GSM-7 makes it Unicode: 160 > 70
+
+
+@pytest.mark.parametrize(
+    ("content", "action", "arrives_as", "length", "encoding", "xml"),
+    [
+        pytest.param(
+            ACCENTED_160, "replace", "Agnes " + "a" * 154, 160, "GSM-7", True, id="replace-keeps-160"
+        ),
+        pytest.param(ACCENTED_160, "remove", "gnes " + "a" * 154, 159, "GSM-7", True, id="remove-keeps-160"),
+        pytest.param("Done \u2014 ok", "replace", "Done - ok", 9, "GSM-7", True, id="replace-dash"),
+        pytest.param("GSM {ok}", "replace", "GSM {ok}", 10, "GSM-7", False, id="gsm7-text-goes-http"),
+        pytest.param("GSM {ok}", "error", "GSM {ok}", 10, "GSM-7", False, id="error-passes-gsm7-text"),
+        pytest.param("Łódź ✓", None, "Łódź ✓", 6, "Unicode", True, id="unset-sends-unicode"),
+    ],
+)
+def test_invalid_char_action_measures_the_text_as_it_arrives(
+    content: str, action: str | None, arrives_as: str, length: int, encoding: str, xml: bool
+) -> None:
+    message = prepare_message(content, invalid_char_action=action)
+
+    assert message.content == content
+    assert message.arrives_as == arrives_as
+    assert (message.measure.length, message.measure.encoding) == (length, encoding)
+    assert message.needs_xml is xml
+
+
+def test_unicode_text_over_70_needs_long_unless_replaced() -> None:
+    with pytest.raises(InvalidInputError, match="160 Unicode characters, over the 70"):
+        prepare_message(ACCENTED_160)
+
+
+def test_error_action_refuses_text_outside_gsm7_naming_the_characters() -> None:
+    with pytest.raises(InvalidInputError, match="invalid_char_action='error'") as raised:
+        prepare_message("Zoë\u2019s build \U0001f680 failed", invalid_char_action="error")
+    assert "'ë\u2019\U0001f680'" in str(raised.value)  # ë is not GSM-7 (è and é are)
+
+
+def test_replacing_can_push_a_text_over_its_limit_and_says_so() -> None:
+    content = "a" * 158 + "\u2026"  # 159 as Unicode, 161 once the ellipsis becomes "..."
+    with pytest.raises(InvalidInputError, match="161 GSM-7 characters once invalid_char_action='replace'"):
+        prepare_message(content, invalid_char_action="replace", long=False)
+    assert prepare_message(content, invalid_char_action="replace", long=True).measure.parts == 2
+
+
+def test_removing_every_character_is_empty_content() -> None:
+    with pytest.raises(InvalidInputError, match="empty once invalid_char_action='remove'"):
+        prepare_message("\U0001f680\U0001f680", invalid_char_action="remove")

@@ -303,3 +303,25 @@ def test_full_round_trip_from_document_to_result() -> None:
     assert isinstance(result, SendResult)
     assert result.message_ids == {number: f"ID_{i}" for i, number in enumerate(numbers)}
     assert result.errors == {}
+
+
+@pytest.mark.parametrize(
+    ("action", "element"),
+    [
+        pytest.param(None, None, id="unset"),
+        pytest.param("error", "1", id="error"),
+        pytest.param("remove", "2", id="remove"),
+        pytest.param("replace", "3", id="replace"),
+    ],
+)
+def test_invalid_char_action_travels_with_a_text_message_type(
+    action: str | None, element: str | None
+) -> None:
+    message = prepare_message(
+        "Zoë\u2019s report" if action != "error" else "Plain", invalid_char_action=action
+    )
+    _, [sms] = read_send_document(send_document(KEY, [A], message))
+
+    assert sms.invalid_char_action == element
+    assert sms.msg_type == ("UCS2" if action is None else "TEXT")
+    assert sms.content == message.content  # Clockwork applies the action; the text goes as written

@@ -59,6 +59,36 @@ def test_unicode_content_arrives_intact(airflow_home, clockwork_emulator):
     assert run.xcom("send") == {"447700900123": message["id"]}
 
 
+def test_replaced_characters_keep_the_text_to_gsm7(airflow_home, clockwork_emulator):
+    run = run_send(
+        airflow_home,
+        clockwork_emulator,
+        "447700900123",
+        "Łódź load done — it’s fine",
+        CLOCKWORK_TEST_INVALID_CHAR_ACTION="replace",
+    )
+
+    assert run.state == "success", run.output[-5000:]
+    (message,) = clockwork_emulator.messages()
+    assert (message["content"], message["msg_type"]) == ("Lodz load done - it's fine", "TEXT")
+    assert run.xcom("send") == {"447700900123": message["id"]}
+    assert 'the text arrives as "Lodz load done - it\'s fine"' in run.output
+
+
+def test_error_action_fails_the_task_before_any_request(airflow_home, clockwork_emulator):
+    run = run_send(
+        airflow_home,
+        clockwork_emulator,
+        "447700900123",
+        "Łódź load done",
+        CLOCKWORK_TEST_INVALID_CHAR_ACTION="error",
+    )
+
+    assert run.task_states["send"] == "failed"
+    assert "Content holds 'Łóź'" in run.output
+    assert clockwork_emulator.requests() == []
+
+
 def test_retry_after_a_failed_batch_texts_each_number_exactly_once(airflow_home, clockwork_emulator):
     clockwork_emulator.inject({"kind": "delay", "seconds": 0}, {"kind": "status", "status": 502, "body": ""})
 
