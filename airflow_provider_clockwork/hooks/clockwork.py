@@ -54,8 +54,19 @@ CONNECT_BACKOFF_SECONDS = 0.5
 
 BatchCallback = Callable[[SendResult], None]
 BatchOutcome = SendResult | Exception
-Reply = TypeVar("Reply")
 """What one batch came to: Clockwork's answer, or the exception its request raised."""
+Reply = TypeVar("Reply")
+Item = TypeVar("Item")
+"""What a batch holds: numbers, or a personalised send's messages."""
+Answer = TypeVar("Answer", bound=SendResult)
+
+
+def _attempt(send_one: Callable[[list[Item]], SendResult], group: list[Item]) -> BatchOutcome:
+    """One batch's request; its exception is returned, so the calling thread decides."""
+    try:
+        return send_one(group)
+    except Exception as error:
+        return error
 
 
 def _checked_concurrency(value: Any, name: str) -> int:
@@ -212,13 +223,30 @@ class ClockworkHook(BaseHook):
         request's kind, whose ``result`` holds every ID obtained, ``unknown`` the numbers
         in doubt and ``unsent`` every number never requested.
         """
-        groups = batches(numbers)
+        return self._send_batches(
+            batches(numbers), lambda group: self.send_batch(group, message), SendResult(), str, on_batch
+        )
+
+    def _send_batches(
+        self,
+        groups: list[list[Item]],
+        send_one: Callable[[list[Item]], SendResult],
+        result: Answer,
+        label: Callable[[Item], str],
+        on_batch: BatchCallback | None,
+    ) -> Answer:
+        """
+        Every batch through ``send_one``, up to ``max_concurrent_requests`` at once; see :meth:`send_message`.
+
+        ``result`` (empty, or carrying a personalised send's numbers) collects the answers
+        in batch order; ``label`` names an item in a failure.
+        """
         # Read the connection and open the session here: worker threads only post.
         workers = min(self.max_concurrent_requests, len(groups))
         self.get_conn()
         answers: dict[int, SendResult] = {}
         failures: list[tuple[int, Exception]] = []
-        outcomes = self._batch_outcomes(groups, message, workers, stop=lambda: bool(failures))
+        outcomes = self._batch_outcomes(groups, send_one, workers, stop=lambda: bool(failures))
         with closing(outcomes):  # on any exception here, wait for the requests in flight
             for index, outcome in outcomes:
                 if isinstance(outcome, ClockworkSendError):
@@ -230,24 +258,28 @@ class ClockworkHook(BaseHook):
                 else:
                     answer = outcome
                     self.log.info(
-                        "Batch %d/%d: Clockwork accepted %d of %d number(s).",
+                        "Batch %d/%d: Clockwork accepted %d of %d %s(s).",
                         index + 1,
                         len(groups),
                         len(answer.message_ids),
                         len(groups[index]),
+                        result.noun,
                     )
                 answers[index] = answer
                 if on_batch is not None:
                     on_batch(answer)
-        result = SendResult()
         for index in sorted(answers):
             result.update(answers[index])
         if failures:
-            raise self._combined_failure(groups, answers, failures, result)
+            raise self._combined_failure(groups, answers, failures, result, label)
         return result
 
     def _batch_outcomes(
-        self, groups: list[list[str]], message: Message, workers: int, stop: Callable[[], bool]
+        self,
+        groups: list[list[Item]],
+        send_one: Callable[[list[Item]], SendResult],
+        workers: int,
+        stop: Callable[[], bool],
     ) -> Generator[tuple[int, BatchOutcome], None, None]:
         """
         Each batch's outcome as it completes, yielded in the calling thread.
@@ -260,7 +292,7 @@ class ClockworkHook(BaseHook):
             for index, group in enumerate(groups):
                 if stop():
                     return
-                yield index, self._attempt_batch(group, message)
+                yield index, _attempt(send_one, group)
             return
         waiting = iter(enumerate(groups))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="clockwork-send") as pool:
@@ -269,7 +301,7 @@ class ClockworkHook(BaseHook):
             def start_next() -> None:
                 item = next(waiting, None)
                 if item is not None:
-                    in_flight[pool.submit(self._attempt_batch, item[1], message)] = item[0]
+                    in_flight[pool.submit(_attempt, send_one, item[1])] = item[0]
 
             for _ in range(workers):
                 start_next()
@@ -280,19 +312,13 @@ class ClockworkHook(BaseHook):
                     if not stop():
                         start_next()
 
-    def _attempt_batch(self, group: Sequence[str], message: Message) -> BatchOutcome:
-        """One batch's request; its exception is returned, so the calling thread decides."""
-        try:
-            return self.send_batch(group, message)
-        except Exception as error:
-            return error
-
     @staticmethod
     def _combined_failure(
-        groups: list[list[str]],
+        groups: list[list[Item]],
         answers: dict[int, SendResult],
         failures: list[tuple[int, Exception]],
         result: SendResult,
+        label: Callable[[Item], str],
     ) -> Exception:
         """
         The one exception a failed send raises: the first failure seen, completed.
@@ -314,9 +340,9 @@ class ClockworkHook(BaseHook):
                 unknown.extend(error.unknown)
                 unsent.extend(error.unsent)
             elif error is not None:
-                unknown.extend(group)  # its request failed in an unexpected way
+                unknown.extend(map(label, group))  # its request failed in an unexpected way
             elif index not in answers:
-                unsent.extend(group)
+                unsent.extend(map(label, group))
         first.result, first.unknown, first.unsent = result, unknown, unsent
         others = [error for _, error in failures if error is not first]
         if others:
@@ -450,7 +476,8 @@ class ClockworkHook(BaseHook):
 
     def send_messages(self, messages: object, on_batch: BatchCallback | None = None) -> PersonalisedResult:
         """
-        Send each message to its own number: a different text per number, 500 messages per XML request.
+        Send each message to its own number: a different text per number, 500 messages per XML request,
+        up to ``max_concurrent_requests`` requests at once (as :meth:`send_message`).
 
         :param messages: mappings ``{"to", "content", "sender"?, "long"?, "client_id"?,
             "invalid_char_action"?}`` (see
@@ -460,34 +487,18 @@ class ClockworkHook(BaseHook):
         :return: ``message_ids`` and ``errors`` keyed by client ID, and ``numbers``, each
             client ID's number.
         :raises ClockworkInputError: before any request, for a bad message.
-        :raises ClockworkSendError: when a request fails as a whole; no further request is
-            made, ``result`` holds every ID obtained, and ``unknown``/``unsent`` name the
-            messages concerned as ``client_id (number)``.
+        :raises ClockworkSendError: when a request fails as a whole; no further request
+            starts (those in flight finish), ``result`` holds every ID obtained, and
+            ``unknown``/``unsent`` name the messages concerned as ``client_id (number)``.
         """
         prepared = self.prepare_messages(messages)
-        groups = batches(prepared, MAX_MESSAGES_PER_XML_REQUEST)
-        result = PersonalisedResult(numbers={sms.client_id: sms.to for sms in prepared})
-        for index, group in enumerate(groups):
-            try:
-                answer = self.send_personalised_batch(group)
-            except ClockworkSendError as error:
-                if on_batch is not None:
-                    on_batch(error.result)
-                result.update(error.result)
-                error.result = result
-                error.unsent.extend(sms.label for later in groups[index + 1 :] for sms in later)
-                raise
-            self.log.info(
-                "Personalised batch %d/%d: Clockwork accepted %d of %d message(s).",
-                index + 1,
-                len(groups),
-                len(answer.message_ids),
-                len(group),
-            )
-            if on_batch is not None:
-                on_batch(answer)
-            result.update(answer)
-        return result
+        return self._send_batches(
+            batches(prepared, MAX_MESSAGES_PER_XML_REQUEST),
+            self.send_personalised_batch,
+            PersonalisedResult(numbers={sms.client_id: sms.to for sms in prepared}),
+            lambda sms: sms.label,
+            on_batch,
+        )
 
     def send_personalised_batch(self, messages: Sequence[PersonalisedSms]) -> PersonalisedResult:
         """One XML request for at most 500 checked messages; outcomes are matched back by WrapperID."""

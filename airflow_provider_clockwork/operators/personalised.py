@@ -46,6 +46,9 @@ class ClockworkSendPersonalisedSmsOperator(BaseOperator):
     :param messages: a list of message mappings, or an upstream task's output
         (``XComArg``) holding one. Templated: strings inside the mappings are rendered.
     :param clockwork_conn_id: the Clockwork connection.
+    :param max_concurrent_requests: how many requests of 500 messages are in flight at
+        once; overrides the connection's ``max_concurrent_requests`` extra (default 4).
+        1 sends them one after another. Checked when the task runs.
     """
 
     template_fields: Sequence[str] = ("messages",)
@@ -56,11 +59,13 @@ class ClockworkSendPersonalisedSmsOperator(BaseOperator):
         *,
         messages: Any,
         clockwork_conn_id: str = "clockwork_default",
+        max_concurrent_requests: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.messages = messages
         self.clockwork_conn_id = clockwork_conn_id
+        self.max_concurrent_requests = max_concurrent_requests
 
     def execute(self, context: Context) -> dict[str, str]:
         from airflow_provider_clockwork.exceptions import ClockworkInputError
@@ -79,7 +84,9 @@ class ClockworkSendPersonalisedSmsOperator(BaseOperator):
                 "the list itself or an upstream task's output (XComArg), or render templates as "
                 "native objects (render_template_as_native_obj=True on the DAG)."
             )
-        hook = ClockworkHook(clockwork_conn_id=self.clockwork_conn_id)
+        hook = ClockworkHook(
+            clockwork_conn_id=self.clockwork_conn_id, max_concurrent_requests=self.max_concurrent_requests
+        )
         prepared = hook.prepare_messages(self.messages)
         self._log_plan(prepared)
         by_id = {sms.client_id: sms for sms in prepared}

@@ -37,7 +37,8 @@ def use_connection(monkeypatch: pytest.MonkeyPatch, emulator, **fields: object) 
 
 @pytest.fixture
 def hook(clockwork_connection) -> ClockworkHook:
-    return ClockworkHook()
+    """One request at a time, so faults hit the batches in order (concurrency has its own tests below)."""
+    return ClockworkHook(max_concurrent_requests=1)
 
 
 def sent_by_client_id(emulator) -> dict[str, dict]:
@@ -196,7 +197,7 @@ def test_wrong_key_raises_with_clockworks_code_and_names_every_message(
     use_connection(monkeypatch, clockwork_emulator, password="wrong-key")
 
     with pytest.raises(ClockworkRequestError) as raised:
-        ClockworkHook().send_messages(customers(501))
+        ClockworkHook(max_concurrent_requests=1).send_messages(customers(501))
 
     error = raised.value
     assert (error.code, error.description) == (2, "Invalid Username Or Password")
@@ -279,3 +280,48 @@ def test_unreadable_balance_reply_is_a_transport_error(hook, clockwork_emulator,
 
     with pytest.raises(ClockworkTransportError, match="HTTP 404"):
         ClockworkHook().get_balance()
+
+
+def test_concurrent_requests_give_the_same_result_in_message_order(clockwork_connection) -> None:
+    emulator = clockwork_connection
+    emulator.latency = 0.3  # so the concurrent requests are all held at the emulator together
+    messages = customers(1501)
+
+    results = {}
+    for workers in (1, 4):
+        emulator.reset()
+        emulator.refuse("447700900003", code=10, description="Invalid 'To' Parameter")
+        results[workers] = ClockworkHook(max_concurrent_requests=workers).send_messages(messages)
+        requests = xml_sends(emulator)
+        assert sorted(len(r["numbers"]) for r in requests) == [1, 500, 500, 500]
+        assert max(r["in_flight"] for r in requests) == (1 if workers == 1 else 4)
+        assert results[workers].message_ids == {c: r["id"] for c, r in sent_by_client_id(emulator).items()}
+
+    sequential, concurrent = results[1], results[4]
+    assert list(concurrent.message_ids) == list(sequential.message_ids)  # message order, not arrival order
+    assert list(concurrent.message_ids)[:3] == ["o0", "o1", "o2"]
+    assert concurrent.errors == sequential.errors
+    assert set(concurrent.errors) == {f"o{n}" for n in range(3, 1501, 7)}
+
+
+def test_a_concurrent_failure_lets_requests_in_flight_finish_and_starts_no_more(clockwork_connection) -> None:
+    emulator = clockwork_connection
+    emulator.latency = 0.3
+    # The first request to arrive is refused; the other, held 1 s longer, is still in flight then.
+    emulator.inject(
+        {"kind": "request_error", "code": 26, "description": "Temporary trouble"},
+        {"kind": "delay", "seconds": 1},
+    )
+    messages = customers(3001)  # 7 requests; 2 workers
+
+    with pytest.raises(ClockworkRequestError) as raised:
+        ClockworkHook(max_concurrent_requests=2).send_messages(messages)
+
+    error = raised.value
+    sent = sent_by_client_id(emulator)
+    requests = xml_sends(emulator)
+    assert len(requests) == 2  # the refused one and the one in flight with it; none started after
+    assert len(sent) == 500
+    assert error.result.message_ids == {client_id: record["id"] for client_id, record in sent.items()}
+    assert len(error.unsent) == 3001 - 500
+    assert error.unknown == []

@@ -46,8 +46,10 @@ def emulator(monkeypatch) -> Iterator[ClockworkEmulator]:
         yield emulator
 
 
-def send(messages, retries: int = 0) -> TaskOutcome:
-    operator = ClockworkSendPersonalisedSmsOperator(task_id="send", messages=messages, retries=retries)
+def send(messages, retries: int = 0, **options) -> TaskOutcome:
+    operator = ClockworkSendPersonalisedSmsOperator(
+        task_id="send", messages=messages, retries=retries, **options
+    )
     with memory_ledger():
         return run_tries(operator, retries, "manual__personalised")
 
@@ -170,7 +172,7 @@ def test_a_retry_after_a_failed_request_sends_only_what_has_no_id(emulator) -> N
     ]
     emulator.inject({"kind": "delay", "seconds": 0}, {"kind": "status", "status": 502, "body": "Bad Gateway"})
 
-    outcome = send(messages, retries=1)
+    outcome = send(messages, retries=1, max_concurrent_requests=1)  # so the 502 hits the second request
 
     assert outcome.succeeded, outcome.tries[0].message
     first = outcome.tries[0]
