@@ -156,8 +156,18 @@ def send_with_ledger(
                 f"{refused} Not retried: every refusal is permanent (a retry would get the same answer)."
                 + unrecorded_note()
             )
-        raise AirflowException(f"{refused} {wording.retry_scope}" + unrecorded_note())
+        raise AirflowException(
+            f"{refused} {wording.retry_scope}" + permanent_note(result, label) + unrecorded_note()
+        )
     return result
+
+
+def permanent_note(result: SendResult, label: Callable[[str], str]) -> str:
+    """For a retryable failure: the refusals a retry cannot cure, so the user knows what to fix."""
+    permanent = [key for key, error in result.errors.items() if error.permanent]
+    if not permanent:
+        return ""
+    return f" Refused permanently (a retry gets the same answer): {', '.join(label(k) for k in permanent)}."
 
 
 def clear_ledger(log: logging.Logger | Any, ledger: SendLedger | None) -> None:
