@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from airflow.providers.common.compat.sdk import AirflowException
 
+from airflow_provider_clockwork.protocol.codes import ClockworkErrorCode
 from airflow_provider_clockwork.protocol.results import SendResult, SmsError
 
 # Raised (by the operator) for failures no retry can fix: Airflow then fails the task
@@ -73,7 +74,11 @@ class ClockworkSendError(ClockworkError):
 
 
 class ClockworkRequestError(ClockworkSendError):
-    """Clockwork refused a whole request (``Error N: text``), e.g. a wrong API key."""
+    """Clockwork refused a whole request (``Error N: text``), e.g. a wrong API key.
+
+    ``error`` is Clockwork's answer; ``code``, ``description``, ``known_code`` and
+    ``permanent`` read it, so a caller can decide on a retry without parsing the message.
+    """
 
     def __init__(
         self,
@@ -83,11 +88,26 @@ class ClockworkRequestError(ClockworkSendError):
         unknown: Sequence[str] = (),
         unsent: Sequence[str] = (),
     ) -> None:
-        self.code = error.code
-        self.description = error.description
+        self.error = error
         super().__init__(
             f"Clockwork refused the request: {error}.", result=result, unknown=unknown, unsent=unsent
         )
+
+    @property
+    def code(self) -> int:
+        return self.error.code
+
+    @property
+    def description(self) -> str:
+        return self.error.description
+
+    @property
+    def known_code(self) -> ClockworkErrorCode | None:
+        return self.error.known_code
+
+    @property
+    def permanent(self) -> bool:
+        return self.error.permanent
 
 
 class ClockworkTransportError(ClockworkSendError):

@@ -45,6 +45,7 @@ from airflow_provider_clockwork.emulator.faults import (
 )
 from airflow_provider_clockwork.emulator.state import DEFAULT_PRICE_PER_CREDIT, EmulatorState, MessageRecord
 from airflow_provider_clockwork.protocol import http_api, xml_api
+from airflow_provider_clockwork.protocol.codes import ClockworkErrorCode
 from airflow_provider_clockwork.protocol.errors import InvalidInputError, UnreadableReplyError
 from airflow_provider_clockwork.protocol.gsm import InvalidCharAction, TextMeasure, is_gsm7, measure
 from airflow_provider_clockwork.protocol.message import check_content
@@ -71,20 +72,21 @@ DRIP_BYTES = 4
 MAX_DRIP_PIECES = 40
 MSG_TYPES = frozenset({"TEXT", "UCS2"})
 
-# Clockwork's numbered errors as the emulator gives them. Codes 2 and 10 and their
-# texts are on Clockwork's send page; codes 7, 12 and 39 are the ones Clockwork's
-# own Ruby wrapper tests expect (their texts are unconfirmed); the rest are the
-# emulator's choice. docs/emulator.md lists them all.
-INVALID_KEY = SmsError(2, "Invalid Username Or Password")
-INSUFFICIENT_CREDIT = SmsError(3, "Insufficient Credits Available")
-INVALID_MSG_TYPE = SmsError(5, "Invalid 'MsgType' Parameter")
-MISSING_TO = SmsError(6, "'To' Parameter Not Specified")
-MISSING_CONTENT = SmsError(7, "'Content' Parameter Not Specified")
-INVALID_TO = SmsError(10, "Invalid 'To' Parameter")
+# Clockwork's numbered errors as the emulator gives them, with the texts of
+# protocol.codes (the one place they are written). Codes 2 and 10 and their texts are
+# on Clockwork's send page; codes 7, 12 and 39 are the ones Clockwork's own Ruby
+# wrapper tests expect (their texts are unconfirmed); the rest are the emulator's
+# choice. docs/emulator.md lists them all.
+INVALID_KEY = SmsError.of(ClockworkErrorCode.INVALID_KEY)
+INSUFFICIENT_CREDIT = SmsError.of(ClockworkErrorCode.INSUFFICIENT_CREDIT)
+INVALID_MSG_TYPE = SmsError.of(ClockworkErrorCode.INVALID_MSG_TYPE)
+MISSING_TO = SmsError.of(ClockworkErrorCode.MISSING_TO)
+MISSING_CONTENT = SmsError.of(ClockworkErrorCode.MISSING_CONTENT)
+INVALID_TO = SmsError.of(ClockworkErrorCode.INVALID_TO)
 TOO_MANY_NUMBERS = INVALID_TO
-MESSAGE_TOO_LONG = SmsError(12, "Message Too Long")
-INVALID_CONTENT = SmsError(39, "Invalid Character In Content")
-INVALID_XML = SmsError(99, "Invalid XML Document")
+MESSAGE_TOO_LONG = SmsError.of(ClockworkErrorCode.MESSAGE_TOO_LONG)
+INVALID_CONTENT = SmsError.of(ClockworkErrorCode.INVALID_CONTENT)
+INVALID_XML = SmsError.of(ClockworkErrorCode.INVALID_XML)
 
 
 # ---------------------------------------------------------------------------

@@ -28,7 +28,6 @@ from airflow_provider_clockwork.exceptions import (
 )
 from airflow_provider_clockwork.ledger import SendLedger
 from airflow_provider_clockwork.operators.sms import PARTIAL_XCOM_KEY
-from airflow_provider_clockwork.protocol.codes import is_permanent
 from airflow_provider_clockwork.protocol.results import SendResult
 
 BatchCallback = Callable[[SendResult], None]
@@ -139,7 +138,7 @@ def send_with_ledger(
         result.update(error.result)
         push_partial(context, keys, result)
         error.reason += unrecorded_note()
-        if isinstance(error, ClockworkRequestError) and is_permanent(error.code):
+        if isinstance(error, ClockworkRequestError) and error.permanent:
             # Every try would send the same request and get the same answer.
             raise AirflowFailException(
                 f"{error} Not retried: Clockwork's Error {error.code} is permanent."
@@ -152,13 +151,23 @@ def send_with_ledger(
             f"Clockwork refused {len(result.errors)} of {len(keys)} {wording.noun}(s): "
             f"{result.describe_errors()}. The other {len(result.message_ids)} were sent."
         )
-        if all(is_permanent(error.code) for error in result.errors.values()):
+        if all(error.permanent for error in result.errors.values()):
             raise AirflowFailException(
                 f"{refused} Not retried: every refusal is permanent (a retry would get the same answer)."
                 + unrecorded_note()
             )
-        raise AirflowException(f"{refused} {wording.retry_scope}" + unrecorded_note())
+        raise AirflowException(
+            f"{refused} {wording.retry_scope}" + permanent_note(result, label) + unrecorded_note()
+        )
     return result
+
+
+def permanent_note(result: SendResult, label: Callable[[str], str]) -> str:
+    """For a retryable failure: the refusals a retry cannot cure, so the user knows what to fix."""
+    permanent = [key for key, error in result.errors.items() if error.permanent]
+    if not permanent:
+        return ""
+    return f" Refused permanently (a retry gets the same answer): {', '.join(label(k) for k in permanent)}."
 
 
 def clear_ledger(log: logging.Logger | Any, ledger: SendLedger | None) -> None:

@@ -8,7 +8,10 @@ failure. Others may pass on a later try (the account is topped up, Clockwork rec
 
 Only codes 2 and 10 and their texts are confirmed by Clockwork's "Send SMS via HTTP"
 page; the others are the ones the emulator gives, as listed with their basis in
-``docs/emulator.md`` ("Assumptions about Clockwork").
+``docs/emulator.md`` ("Assumptions about Clockwork"). Since the full table is
+unconfirmed, a code missing here is still carried and shown as Clockwork sent it
+(:class:`~airflow_provider_clockwork.protocol.results.SmsError` keeps any integer);
+:meth:`ClockworkErrorCode.from_code` simply returns None for it.
 
 Rule: a code is *permanent* only when it is known here and names a fault in what was
 sent (key, number, parameters, length, characters). Any other code, known or not, is
@@ -18,37 +21,48 @@ permanent could silence an alert that a retry would have delivered.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from enum import Enum
 
 
-class KnownCode(NamedTuple):
-    """What a code means, whether retrying can help, and where we have it from."""
+class ClockworkErrorCode(Enum):
+    """A code this provider knows: Clockwork's text, whether a retry can help, where we have it from.
 
+    The value is Clockwork's number (``code``). Codes 2 and 10 are confirmed; the rest
+    are the emulator's documented assumptions.
+    """
+
+    code: int
     description: str
     permanent: bool
+    """True when retrying the same request cannot succeed (wrong key, bad number, bad text)."""
     confirmed: bool
+    """True when Clockwork's own pages give this code and text."""
 
-
-KNOWN_CODES: dict[int, KnownCode] = {
-    2: KnownCode("Invalid Username Or Password", permanent=True, confirmed=True),
-    3: KnownCode("Insufficient Credits Available", permanent=False, confirmed=False),
-    5: KnownCode("Invalid 'MsgType' Parameter", permanent=True, confirmed=False),
-    6: KnownCode("'To' Parameter Not Specified", permanent=True, confirmed=False),
-    7: KnownCode("'Content' Parameter Not Specified", permanent=True, confirmed=False),
-    10: KnownCode("Invalid 'To' Parameter", permanent=True, confirmed=True),
-    12: KnownCode("Message Too Long", permanent=True, confirmed=False),
-    39: KnownCode("Invalid Character In Content", permanent=True, confirmed=False),
+    INVALID_KEY = (2, "Invalid Username Or Password", True, True)
+    INSUFFICIENT_CREDIT = (3, "Insufficient Credits Available", False, False)
+    INVALID_MSG_TYPE = (5, "Invalid 'MsgType' Parameter", True, False)
+    MISSING_TO = (6, "'To' Parameter Not Specified", True, False)
+    MISSING_CONTENT = (7, "'Content' Parameter Not Specified", True, False)
+    INVALID_TO = (10, "Invalid 'To' Parameter", True, True)
+    MESSAGE_TOO_LONG = (12, "Message Too Long", True, False)
+    INVALID_CONTENT = (39, "Invalid Character In Content", True, False)
     # The provider only sends documents built by ElementTree, so "unreadable" means the
     # document was damaged on the way or misread at Clockwork's end: worth another try.
-    99: KnownCode("Invalid XML Document", permanent=False, confirmed=False),
-}
-"""Codes 2 and 10 are confirmed; the rest are the emulator's documented assumptions."""
+    INVALID_XML = (99, "Invalid XML Document", False, False)
 
+    def __new__(cls, code: int, description: str, permanent: bool, confirmed: bool) -> ClockworkErrorCode:
+        member = object.__new__(cls)
+        member._value_ = code
+        member.code = code
+        member.description = description
+        member.permanent = permanent
+        member.confirmed = confirmed
+        return member
 
-def describe(code: int) -> str | None:
-    """Clockwork's text for a known code, or None."""
-    known = KNOWN_CODES.get(code)
-    return known.description if known is not None else None
+    @classmethod
+    def from_code(cls, code: int) -> ClockworkErrorCode | None:
+        """The member for a known code; None for any other, which is transient and kept as received."""
+        return next((known for known in cls if known.code == code), None)
 
 
 def is_permanent(code: int) -> bool:
@@ -56,5 +70,5 @@ def is_permanent(code: int) -> bool:
 
     Insufficient credit, Clockwork's own trouble and every unknown code are transient.
     """
-    known = KNOWN_CODES.get(code)
+    known = ClockworkErrorCode.from_code(code)
     return known is not None and known.permanent

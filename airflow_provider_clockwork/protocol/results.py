@@ -5,13 +5,34 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from airflow_provider_clockwork.protocol.codes import ClockworkErrorCode, is_permanent
+
 
 @dataclass(frozen=True)
 class SmsError:
-    """One of Clockwork's numbered errors, for one number or for a whole request."""
+    """One of Clockwork's numbered errors, for one number or for a whole request.
+
+    ``code`` and ``description`` are what Clockwork sent, whether or not this provider
+    knows the code: its table is unconfirmed, so an unknown code is kept and shown too.
+    """
 
     code: int
     description: str
+
+    @classmethod
+    def of(cls, known: ClockworkErrorCode) -> SmsError:
+        """The error Clockwork gives for a known code, with its text (as the emulator answers)."""
+        return cls(known.code, known.description)
+
+    @property
+    def known_code(self) -> ClockworkErrorCode | None:
+        """The code as a :class:`ClockworkErrorCode`, or None when this provider does not know it."""
+        return ClockworkErrorCode.from_code(self.code)
+
+    @property
+    def permanent(self) -> bool:
+        """True when a retry would get the same answer; unknown codes are transient."""
+        return is_permanent(self.code)
 
     def __str__(self) -> str:
         return f"Error {self.code}: {self.description}"

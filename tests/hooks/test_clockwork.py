@@ -14,6 +14,8 @@ from airflow_provider_clockwork.exceptions import (
     ClockworkTransportError,
 )
 from airflow_provider_clockwork.hooks.clockwork import ClockworkHook
+from airflow_provider_clockwork.protocol.codes import ClockworkErrorCode
+from airflow_provider_clockwork.protocol.results import SmsError
 from tests.conftest import TEST_KEY
 
 NUMBERS = [f"4477009{index:05d}" for index in range(120)]
@@ -93,6 +95,9 @@ def test_wrong_key_raises_with_clockworks_code_and_text(monkeypatch, clockwork_e
 
     assert isinstance(raised.value, AirflowException)
     assert (raised.value.code, raised.value.description) == (2, "Invalid Username Or Password")
+    assert raised.value.error == SmsError(2, "Invalid Username Or Password")
+    assert raised.value.known_code is ClockworkErrorCode.INVALID_KEY
+    assert raised.value.permanent is True
     assert "Error 2: Invalid Username Or Password" in str(raised.value)
     assert "not-the-key" not in str(raised.value)
     assert clockwork_emulator.messages() == []

@@ -218,6 +218,7 @@ def test_a_whole_request_error_mid_way_keeps_earlier_ids(hook, clockwork_emulato
         hook.send_messages(messages)
 
     error = raised.value
+    assert (error.code, error.known_code, error.permanent) == (26, None, False)  # unknown: transient
     sent = sent_by_client_id(clockwork_emulator)
     assert len(sent) == 500
     assert error.result.message_ids == {client_id: record["id"] for client_id, record in sent.items()}

@@ -60,6 +60,7 @@ def test_permanent_and_transient_refusals_together_are_retried_until_only_perman
     assert kinds(outcome) == ["retry", "fail"]
     assert f"{A}: Error 10: Invalid 'To' Parameter" in outcome.tries[0].message
     assert f"{B}: Error 3: Insufficient Credits Available" in outcome.tries[0].message
+    assert f"Refused permanently (a retry gets the same answer): {A}." in outcome.tries[0].message
     assert outcome.final.message.startswith(f"Clockwork refused 1 of 3 number(s): {A}: Error 10")
     assert "Not retried" in outcome.final.message
     assert outcome.final_ids() == {m["to"]: m["id"] for m in emulator.messages()}
@@ -73,6 +74,7 @@ def test_an_unknown_per_number_code_is_retried(emulator) -> None:
 
     assert kinds(outcome) == ["retry", "retry"]
     assert f"{A}: Error 55: Something new" in outcome.final.message
+    assert "Refused permanently" not in outcome.final.message
 
 
 def test_a_permanent_refusal_next_to_a_failed_request_is_retried(emulator) -> None:
