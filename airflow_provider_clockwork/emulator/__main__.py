@@ -1,7 +1,8 @@
 """Run the Clockwork emulator from a shell: ``python -m airflow_provider_clockwork.emulator``.
 
 It prints ``Clockwork emulator listening on http://HOST:PORT`` first (scripts wait
-for that line), then one line per accepted message, and exits 0 on SIGINT or SIGTERM.
+for that line), then one line per accepted message and per callback (receipt or inbound
+text) try, and exits 0 on SIGINT or SIGTERM.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 import threading
 from types import FrameType
 
+from airflow_provider_clockwork.emulator.callbacks import INBOUND_FORMATS
 from airflow_provider_clockwork.emulator.faults import FaultError, fault_from_text
 from airflow_provider_clockwork.emulator.server import INVALID_TO, ClockworkEmulator
 from airflow_provider_clockwork.emulator.state import DEFAULT_PRICE_PER_CREDIT
@@ -40,6 +42,17 @@ def build_parser() -> argparse.ArgumentParser:
         default=str(DEFAULT_PRICE_PER_CREDIT),
         metavar="GBP",
         help=f"what one credit is worth in the balance reply (default {DEFAULT_PRICE_PER_CREDIT})",
+    )
+    parser.add_argument(
+        "--inbound-url",
+        metavar="URL",
+        help="where texts to the account are forwarded (POST /_emulator/inbound makes one)",
+    )
+    parser.add_argument(
+        "--inbound-format",
+        choices=INBOUND_FORMATS,
+        default="form",
+        help="how inbound texts are forwarded: a form POST (default) or XML",
     )
     parser.add_argument(
         "--refuse",
@@ -79,6 +92,8 @@ def _configured_emulator(args: argparse.Namespace) -> ClockworkEmulator:
         latency=args.latency,
         echo=True,
         price_per_credit=args.price_per_credit,
+        inbound_url=args.inbound_url,
+        inbound_format=args.inbound_format,
     )
     for refusal in args.refuse:
         emulator.refuse(*parse_refusal(refusal))

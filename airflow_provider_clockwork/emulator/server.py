@@ -20,20 +20,29 @@ import struct
 import sys
 import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
 from types import TracebackType
 from typing import Any, ClassVar, Protocol
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
+from airflow_provider_clockwork.emulator.callbacks import (
+    DEFAULT_INBOUND_NUMBER,
+    Callbacks,
+    CallbackWorker,
+    check_callback_url,
+    check_inbound_format,
+)
 from airflow_provider_clockwork.emulator.faults import (
     DELAY,
     DRIP,
     GARBAGE,
+    MAX_FAULT_SECONDS,
     RESET_AFTER,
     RESET_BEFORE,
     STATUS,
@@ -43,9 +52,15 @@ from airflow_provider_clockwork.emulator.faults import (
     as_fault,
     fault_from_dict,
 )
-from airflow_provider_clockwork.emulator.state import DEFAULT_PRICE_PER_CREDIT, EmulatorState, MessageRecord
+from airflow_provider_clockwork.emulator.state import (
+    DEFAULT_PRICE_PER_CREDIT,
+    EmulatorState,
+    MessageRecord,
+    delivery_plan,
+)
 from airflow_provider_clockwork.protocol import http_api, xml_api
 from airflow_provider_clockwork.protocol.codes import ClockworkErrorCode
+from airflow_provider_clockwork.protocol.delivery import DeliveryState
 from airflow_provider_clockwork.protocol.errors import InvalidInputError, UnreadableReplyError
 from airflow_provider_clockwork.protocol.gsm import InvalidCharAction, TextMeasure, is_gsm7, measure
 from airflow_provider_clockwork.protocol.message import check_content
@@ -68,6 +83,7 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 IDLE_CONNECTION_SECONDS = 30.0
 POLL_SECONDS = 0.02
 STOP_TIMEOUT_SECONDS = 3.0
+WAIT_FOR_CALLBACKS_SECONDS = 10.0
 DRIP_BYTES = 4
 MAX_DRIP_PIECES = 40
 MSG_TYPES = frozenset({"TEXT", "UCS2"})
@@ -165,12 +181,19 @@ def describe_acceptance(record: MessageRecord, size: TextMeasure) -> str:
     return f"emulator: accepted {record.id} to {record.to} ({size.encoding}, {parts}): {content}"
 
 
+_OweReceipts = Callable[[Sequence[tuple[xml_api.XmlSms, str]]], None]
+"""Told of each XML send request's accepted messages, with their IDs, so that receipts follow."""
+
+
 class _SendDesk:
     """Judges send requests against the state: key, numbers, content, refusals and credit."""
 
-    def __init__(self, state: EmulatorState, announce: Callable[[str], None]) -> None:
+    def __init__(
+        self, state: EmulatorState, announce: Callable[[str], None], owe_receipts: _OweReceipts
+    ) -> None:
         self._state = state
         self._announce = announce
+        self._owe_receipts = owe_receipts
 
     def answer_http(self, params: dict[str, str], request_index: int) -> str:
         if not self._state.knows_key(params.get("key", "")):
@@ -197,6 +220,8 @@ class _SendDesk:
         if len(messages) > MAX_XML_MESSAGES_PER_REQUEST:
             return xml_api.format_request_error(TOO_MANY_NUMBERS)
         outcomes = [(sms, self._judge_xml_sms(sms, request_index)) for sms in messages]
+        # Only the XML send documents receipt settings (DlrType, DlrUrl, DlrContent).
+        self._owe_receipts([(sms, outcome) for sms, outcome in outcomes if isinstance(outcome, str)])
         return xml_api.format_send_reply(outcomes)
 
     def _judge_xml_sms(self, sms: xml_api.XmlSms, request_index: int) -> str | SmsError:
@@ -364,6 +389,47 @@ def _post_refusals(state: EmulatorState, body: bytes) -> Any:
     return {"refusals": state.refusals()}
 
 
+def _json_object(payload: Any, what: str, fields: Iterable[str]) -> dict[str, Any]:
+    """``payload`` if it is a JSON object holding only the given fields (a typo is refused, not ignored)."""
+    if not isinstance(payload, dict):
+        raise ValueError(f"{what} must be a JSON object with the fields {', '.join(fields)}, not {payload!r}")
+    unknown = set(payload) - set(fields)
+    if unknown:
+        raise ValueError(f"{what} takes no {', '.join(sorted(unknown))} (it takes: {', '.join(fields)})")
+    return payload
+
+
+_DELIVERY_FIELDS = ("status", "err_code", "detail", "interim", "times")
+
+
+def _post_deliveries(state: EmulatorState, body: bytes) -> Any:
+    payload = _json_body(body)
+    if not isinstance(payload, dict):
+        raise ValueError('deliveries must be an object {"number": {"status": "UNDELIV", "err_code": 1, ...}}')
+    for number, spec in payload.items():
+        settings = dict(_json_object(spec or {}, f"the delivery of {number}", _DELIVERY_FIELDS))
+        times = settings.pop("times", None)
+        state.plan_delivery(str(number), delivery_plan(**settings), None if times is None else int(times))
+    return {"deliveries": state.deliveries()}
+
+
+def _post_inbound(callbacks: Callbacks, body: bytes) -> Any:
+    payload = _json_object(_json_body(body), "an inbound text", ("from", "content", "to"))
+    if "from" not in payload or "content" not in payload:
+        raise ValueError('an inbound text needs "from" and "content" (and may name "to")')
+    return callbacks.receive_sms(
+        payload["from"], payload["content"], payload.get("to", DEFAULT_INBOUND_NUMBER)
+    )
+
+
+def _post_wait(callbacks: Callbacks, body: bytes) -> Any:
+    payload = _json_object(_json_body(body or b"{}"), "a wait", ("timeout",))
+    timeout = float(payload.get("timeout", WAIT_FOR_CALLBACKS_SECONDS))
+    if not 0 <= timeout <= MAX_FAULT_SECONDS:
+        raise ValueError(f"timeout must be between 0 and {MAX_FAULT_SECONDS:g} seconds, not {timeout!r}")
+    return {"idle": callbacks.wait_idle(timeout)}
+
+
 def _post_reset(state: EmulatorState, body: bytes) -> Any:
     state.reset()
     return {"reset": True}
@@ -386,11 +452,21 @@ _INSPECTIONS: dict[tuple[str, str], Callable[[EmulatorState, bytes], Any]] = {
     ("GET", "faults"): lambda state, body: state.pending_faults(),
     ("GET", "refusals"): lambda state, body: state.refusals(),
     ("GET", "latency"): lambda state, body: {"latency": state.latency},
+    ("GET", "deliveries"): lambda state, body: state.deliveries(),
+    ("GET", "receipts"): lambda state, body: state.receipts(),
+    ("GET", "inbound"): lambda state, body: state.inbound_messages(),
     ("POST", "reset"): _post_reset,
     ("POST", "faults"): _post_faults,
     ("POST", "refusals"): _post_refusals,
     ("POST", "credit"): _post_credit,
     ("POST", "latency"): _post_latency,
+    ("POST", "deliveries"): _post_deliveries,
+}
+
+# The ones that make or wait for callbacks, so need more than the state.
+_CALLBACK_ACTIONS: dict[tuple[str, str], Callable[[Callbacks, bytes], Any]] = {
+    ("POST", "inbound"): _post_inbound,
+    ("POST", "wait"): _post_wait,
 }
 
 
@@ -557,15 +633,24 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         if body is None:
             return
-        inspect = _INSPECTIONS.get((method, action))
+        inspect = self._inspection(method, action)
         if inspect is None:
-            known = any(name == action for _, name in _INSPECTIONS)
+            known = any(name == action for _, name in [*_INSPECTIONS, *_CALLBACK_ACTIONS])
             self._send(_json_reply({"error": f"no {method} /_emulator/{action}"}, 405 if known else 404))
             return
         try:
-            self._send(_json_reply(inspect(self.server.state, body)))
+            self._send(_json_reply(inspect(body)))
         except (ValueError, TypeError, KeyError) as error:
             self._send(_json_reply({"error": str(error)}, 400))
+
+    def _inspection(self, method: str, action: str) -> Callable[[bytes], Any] | None:
+        on_state = _INSPECTIONS.get((method, action))
+        if on_state is not None:
+            return partial(on_state, self.server.state)
+        on_callbacks = _CALLBACK_ACTIONS.get((method, action))
+        if on_callbacks is not None:
+            return partial(on_callbacks, self.server.callbacks)
+        return None
 
     # -- reading and writing --
 
@@ -656,9 +741,12 @@ class _EmulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, address: tuple[str, int], state: EmulatorState, desk: _SendDesk) -> None:
+    def __init__(
+        self, address: tuple[str, int], state: EmulatorState, desk: _SendDesk, callbacks: Callbacks
+    ) -> None:
         self.state = state
         self.desk = desk
+        self.callbacks = callbacks
         self.stopping = threading.Event()
         self._connections: set[socket.socket] = set()
         self._connections_changed = threading.Condition()
@@ -720,13 +808,19 @@ class ClockworkEmulator:
         latency: float = 0.0,
         echo: bool = False,
         price_per_credit: Decimal | str | int = DEFAULT_PRICE_PER_CREDIT,
+        inbound_url: str | None = None,
+        inbound_format: str = "form",
     ) -> None:
         self._address = (host, port)
         self._state = EmulatorState((keys,) if isinstance(keys, str) else keys, credit, latency)
         self._state.price_per_credit = price_per_credit
+        self.inbound_url = inbound_url
+        self.inbound_format = inbound_format
         self._echo = echo
         self._server: _EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._worker: CallbackWorker | None = None
+        self._callbacks: Callbacks | None = None
         self._bound: tuple[str, int] | None = None
 
     # -- lifecycle --
@@ -735,7 +829,12 @@ class ClockworkEmulator:
         """Serve in a daemon thread; with port 0 the system picks a free port (see :attr:`url`)."""
         if self._server is not None:
             return self
-        server = _EmulatorHTTPServer(self._address, self._state, _SendDesk(self._state, self._announce))
+        worker = CallbackWorker(self._announce)
+        callbacks = Callbacks(self._state, worker)
+        desk = _SendDesk(self._state, self._announce, callbacks.owe_receipts)
+        server = _EmulatorHTTPServer(self._address, self._state, desk, callbacks)
+        worker.start()
+        self._worker, self._callbacks = worker, callbacks
         self._bound = (str(server.server_address[0]), int(server.server_address[1]))
         thread = threading.Thread(
             target=server.serve_forever,
@@ -748,16 +847,20 @@ class ClockworkEmulator:
         return self
 
     def stop(self) -> None:
-        """Stop serving and drop open connections, even ones held by a delayed reply."""
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
+        """Stop serving and drop open connections, even ones held by a delayed reply.
+
+        Callbacks stop too: one in flight is cut short, queued ones are dropped.
+        """
+        server, thread, worker = self._server, self._thread, self._worker
+        if server is None or thread is None or worker is None:
             return
-        self._server = self._thread = None
+        self._server = self._thread = self._worker = self._callbacks = None
         server.stopping.set()
         server.shutdown()
         server.drop_connections(STOP_TIMEOUT_SECONDS)
         server.server_close()
         thread.join(STOP_TIMEOUT_SECONDS)
+        worker.stop(STOP_TIMEOUT_SECONDS)
 
     def __enter__(self) -> ClockworkEmulator:
         return self.start()
@@ -849,7 +952,11 @@ class ClockworkEmulator:
         return self._state.pending_faults()
 
     def reset(self) -> None:
-        """Forget messages, requests, faults and refusals and restore the starting credit; IDs stay unique."""
+        """Forget messages, requests, faults, refusals, receipts and inbound texts; restore starting credit.
+
+        Delivery settings go too; the inbound URL stays. IDs stay unique for the emulator's life,
+        and a callback already queued is still made but no longer recorded.
+        """
         self._state.reset()
 
     def connection_json(self, key: str | None = None) -> str:
@@ -882,3 +989,75 @@ class ClockworkEmulator:
     def balance(self) -> xml_api.Balance:
         """The balance ``/xml/balance.aspx`` reports: credit × price per credit, in GBP."""
         return self._state.balance()
+
+    # -- delivery receipts (an XML <SMS> with DlrUrl) --
+
+    def set_delivery(
+        self,
+        number: str,
+        status: str = DeliveryState.DELIVERED.status,
+        err_code: int = 0,
+        detail: str | None = None,
+        interim: str | None = None,
+        times: int | None = None,
+    ) -> None:
+        """From now on, messages to ``number`` (as written in ``<To>``) end in ``status`` with this err_code.
+
+        ``detail`` defaults to the state's description; ``interim`` (``ENROUTE`` or ``ACCEPTD``)
+        sends that receipt first. With ``times`` the setting covers only that many messages
+        to the number, after which they are delivered again. Without a setting a message
+        gets one receipt: ``DELIVRD`` with err_code 0.
+        """
+        self._state.plan_delivery(str(number), delivery_plan(status, err_code, detail, interim), times)
+
+    def deliveries(self) -> dict[str, dict[str, Any]]:
+        """The delivery settings by number: status, err_code, detail, interim and times left."""
+        return self._state.deliveries()
+
+    def receipts(self) -> list[dict[str, Any]]:
+        """Every try at calling a DlrUrl, oldest first, one record per receipt (see ``docs/emulator.md``)."""
+        return self._state.receipts()
+
+    def wait_for_callbacks(self, timeout: float = WAIT_FOR_CALLBACKS_SECONDS) -> bool:
+        """Wait until every receipt and inbound text queued so far has been sent (every try made).
+
+        True when none is left, False when ``timeout`` ran out first.
+        """
+        return self._worker.wait_idle(timeout) if self._worker is not None else True
+
+    # -- inbound messages (a handset texting the account) --
+
+    @property
+    def inbound_url(self) -> str | None:
+        """Where texts to the account are forwarded (``receive_sms``); settable, None for nowhere."""
+        return self._state.inbound_url
+
+    @inbound_url.setter
+    def inbound_url(self, url: str | None) -> None:
+        self._state.inbound_url = None if url is None else check_callback_url(url)
+
+    @property
+    def inbound_format(self) -> str:
+        """``"form"`` (a form POST, the default) or ``"xml"``: how inbound texts are forwarded; settable."""
+        return self._state.inbound_format
+
+    @inbound_format.setter
+    def inbound_format(self, name: str) -> None:
+        self._state.inbound_format = check_inbound_format(name)
+
+    def receive_sms(
+        self, from_number: str | int, content: str, to_number: str | int = DEFAULT_INBOUND_NUMBER
+    ) -> dict[str, Any]:
+        """A handset at ``from_number`` texts ``content`` to the account's ``to_number``.
+
+        The text gets an ID (``IN_00001``), is recorded, and is POSTed to :attr:`inbound_url`
+        by the background worker; the record is returned at once (see :meth:`wait_for_callbacks`).
+        Numbers are normalised as for sending; a bad number or empty content raises ``ValueError``.
+        """
+        if self._callbacks is None:
+            raise RuntimeError("the Clockwork emulator has not been started; call start() first")
+        return self._callbacks.receive_sms(from_number, content, to_number)
+
+    def inbound_messages(self) -> list[dict[str, Any]]:
+        """Texts "received" by the account, oldest first, each with its forwarding tries."""
+        return self._state.inbound_messages()

@@ -16,10 +16,12 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from airflow_provider_clockwork.emulator.faults import MAX_FAULT_SECONDS, Fault
+from airflow_provider_clockwork.protocol.delivery import DeliveryState
 from airflow_provider_clockwork.protocol.results import SmsError
 from airflow_provider_clockwork.protocol.xml_api import Balance
 
 MESSAGE_ID_PREFIX = "AB"
+INBOUND_ID_PREFIX = "IN"
 DEFAULT_PRICE_PER_CREDIT = Decimal("0.05")
 CURRENCY_CODE = "GBP"
 CURRENCY_SYMBOL = "£"
@@ -59,6 +61,85 @@ class RequestRecord:
     """Send requests being answered when this one was logged, itself included (None: not a send)."""
 
 
+@dataclass(frozen=True)
+class DeliveryPlan:
+    """The receipts a message gets: an optional interim state first, then its final state."""
+
+    status: str = DeliveryState.DELIVERED.status
+    err_code: int = 0
+    detail: str | None = None
+    interim: str | None = None
+
+    @property
+    def final_detail(self) -> str:
+        """The ``detail`` of the final receipt: the one given, else the state's own description."""
+        return self.detail if self.detail is not None else DeliveryState.from_status(self.status).description
+
+
+FINAL_STATUSES = tuple(state.status for state in DeliveryState if state.is_final)
+INTERIM_STATUSES = tuple(
+    state.status for state in DeliveryState if not state.is_final and state is not DeliveryState.UNKNOWN
+)
+
+
+def delivery_plan(
+    status: str = DeliveryState.DELIVERED.status,
+    err_code: int = 0,
+    detail: str | None = None,
+    interim: str | None = None,
+) -> DeliveryPlan:
+    """A checked plan: a final status Clockwork documents, an interim one (or None), a whole err_code."""
+    final = str(status).strip().upper()
+    if final not in FINAL_STATUSES:
+        raise ValueError(f"delivery status {status!r} is not a final state ({', '.join(FINAL_STATUSES)})")
+    first = None if interim is None else str(interim).strip().upper()
+    if first is not None and first not in INTERIM_STATUSES:
+        raise ValueError(f"interim status {interim!r} is not one of {', '.join(INTERIM_STATUSES)}")
+    if isinstance(err_code, bool) or not isinstance(err_code, int):
+        raise ValueError(f"err_code must be a whole number, not {err_code!r}")
+    return DeliveryPlan(final, err_code, None if detail is None else str(detail), first)
+
+
+@dataclass
+class _PlannedDelivery:
+    plan: DeliveryPlan
+    remaining: int | None  # None: every message to the number, for good
+
+
+@dataclass(frozen=True)
+class ReceiptRecord:
+    """One try at calling a ``DlrUrl``, for one receipt (a DlrType 4 POST gives one record per receipt)."""
+
+    callback: int | None
+    """Which callback (HTTP request) carried it; receipts batched in one POST share it. None: not sent."""
+    attempt: int
+    """1 for the first try, 2 for its retry, ...; 0 when no request was made."""
+    message_id: str
+    to: str
+    url: str
+    dlr_type: int | None
+    method: str | None
+    status: str | None
+    err_code: int | None
+    detail: str | None
+    extra: dict[str, str]
+    http_status: int | None
+    error: str | None
+
+
+@dataclass
+class InboundRecord:
+    """One text a handset "sent" to the account, and each try at forwarding it to the inbound URL."""
+
+    id: str
+    sender: str
+    to: str
+    content: str
+    url: str
+    format: str
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+
+
 @dataclass
 class _Refusal:
     error: SmsError
@@ -79,8 +160,17 @@ class EmulatorState:
         self._refusals: dict[str, _Refusal] = {}
         self._faults: deque[list[Any]] = deque()  # [fault, sends it still applies to]
         self._sends_in_flight = 0
+        self._deliveries: dict[str, _PlannedDelivery] = {}
+        self._receipts: list[ReceiptRecord] = []
+        self._inbound: list[InboundRecord] = []
+        self._inbound_url: str | None = None
+        self._inbound_format = "form"
+        # Bumped by reset(), so that a callback still in flight then does not record into the new run.
+        self._generation = 0
         # Not reset with the rest: IDs stay unique for the emulator's whole life.
         self._message_numbers = itertools.count(1)
+        self._inbound_numbers = itertools.count(1)
+        self._callback_numbers = itertools.count(1)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -198,13 +288,105 @@ class EmulatorState:
             return [asdict(record) for record in self._requests]
 
     def reset(self) -> None:
-        """Forget messages, requests, faults and refusals; restore the starting credit."""
+        """Forget records, faults, refusals and delivery settings; restore the starting credit."""
         with self._lock:
             self._messages.clear()
             self._requests.clear()
             self._faults.clear()
             self._refusals.clear()
+            self._deliveries.clear()
+            self._receipts.clear()
+            self._inbound.clear()
+            self._generation += 1
             self._credit = self._starting_credit
+
+    # -- delivery receipts --
+
+    def plan_delivery(self, number: str, plan: DeliveryPlan, times: int | None = None) -> None:
+        """Give ``number``'s next ``times`` messages (or all, when None) these receipts."""
+        if times is not None and times < 1:
+            raise ValueError(f"times must be 1 or more (or None for always), not {times!r}")
+        with self._lock:
+            self._deliveries[number] = _PlannedDelivery(plan, times)
+
+    def delivery_for(self, number: str) -> DeliveryPlan:
+        """The receipts this message to ``number`` gets, using up one of a limited plan's times."""
+        with self._lock:
+            planned = self._deliveries.get(number)
+            if planned is None:
+                return DeliveryPlan()
+            if planned.remaining is not None:
+                planned.remaining -= 1
+                if planned.remaining <= 0:
+                    del self._deliveries[number]
+            return planned.plan
+
+    def deliveries(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            return {
+                number: {**asdict(planned.plan), "times": planned.remaining}
+                for number, planned in self._deliveries.items()
+            }
+
+    @property
+    def generation(self) -> int:
+        with self._lock:
+            return self._generation
+
+    def next_callback_number(self) -> int:
+        with self._lock:
+            return next(self._callback_numbers)
+
+    def record_receipts(self, generation: int, records: Iterable[ReceiptRecord]) -> None:
+        """Keep these records, unless reset() came between the callback's queueing and its try."""
+        with self._lock:
+            if generation == self._generation:
+                self._receipts.extend(records)
+
+    def receipts(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [asdict(record) for record in self._receipts]
+
+    # -- inbound messages --
+
+    @property
+    def inbound_url(self) -> str | None:
+        with self._lock:
+            return self._inbound_url
+
+    @inbound_url.setter
+    def inbound_url(self, url: str | None) -> None:
+        with self._lock:
+            self._inbound_url = url
+
+    @property
+    def inbound_format(self) -> str:
+        with self._lock:
+            return self._inbound_format
+
+    @inbound_format.setter
+    def inbound_format(self, name: str) -> None:
+        with self._lock:
+            self._inbound_format = name
+
+    def record_inbound(self, sender: str, to: str, content: str, url: str, format: str) -> dict[str, Any]:
+        """Give an inbound text a fresh ID and keep it; returns its record."""
+        with self._lock:
+            number = next(self._inbound_numbers)
+            record = InboundRecord(f"{INBOUND_ID_PREFIX}_{number:05d}", sender, to, content, url, format)
+            self._inbound.append(record)
+            return asdict(record)
+
+    def record_inbound_attempt(self, message_id: str, attempt: dict[str, Any]) -> None:
+        """Add one forwarding try to the text's record (gone after a reset(): then nothing is kept)."""
+        with self._lock:
+            for record in self._inbound:
+                if record.id == message_id:
+                    record.attempts.append(dict(attempt))
+
+    def inbound_messages(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [asdict(record) for record in self._inbound]
 
     # The money balance is not kept on its own: it is the credit at a fixed price.
     _price_per_credit: Decimal = DEFAULT_PRICE_PER_CREDIT

@@ -5,15 +5,40 @@ receipt (``DlrType`` 1 = GET, 2 = POST) carries ``msg_id``, ``to``, ``status``,
 ``detail`` and ``err_code``, e.g. ``?msg_id=AB_12345&status=DELIVRD&err_code=0&to=441234567890``.
 The final states are confirmed; the spelling of the interim ones is not, so any
 other status is kept as ``UNKNOWN`` with its raw text rather than refused.
+
+``DlrContent`` "adds your own values to the callback": it is read here as a query
+string (``order=42&shop=north``) whose pairs travel as extra fields beside
+Clockwork's own, and come back in :attr:`DeliveryReceipt.extra`. XML receipts
+(``DlrType`` 3 = one receipt, 4 = up to 100 in one POST) have no documented element
+names; the ones chosen here are listed in ``docs/emulator.md``. Both directions live
+here: the emulator formats receipts, a user's receiver parses them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from enum import Enum
+from urllib.parse import parse_qsl, urlencode
 
-from airflow_provider_clockwork.protocol.errors import InvalidInputError
+from airflow_provider_clockwork.protocol.errors import InvalidInputError, excerpt
+
+RECEIPT_FIELDS = ("msg_id", "to", "status", "detail", "err_code")
+"""Clockwork's own fields of a form receipt; ``DlrContent`` cannot replace them."""
+
+MAX_RECEIPTS_PER_XML_POST = 100
+XML_RECEIPT = "Receipt"
+XML_RECEIPTS = "Receipts"
+# The XML receipt's elements, in the order written, by the form field each carries.
+_XML_ELEMENTS = {
+    "msg_id": "MessageID",
+    "to": "To",
+    "status": "Status",
+    "detail": "Detail",
+    "err_code": "ErrCode",
+}
+XML_EXTRA = "DlrContent"
 
 
 class DeliveryState(Enum):
@@ -48,15 +73,45 @@ class DeliveryReceipt:
     status: str
     detail: str | None = None
     error_code: int | None = None
+    extra: dict[str, str] = field(default_factory=dict, hash=False)
+    """The sender's own values (``DlrContent``): every field besides Clockwork's five."""
 
     @property
     def delivered(self) -> bool:
         return self.state is DeliveryState.DELIVERED
 
 
-def parse_form_receipt(params: Mapping[str, str]) -> DeliveryReceipt:
-    """A receipt from the query or form fields of Clockwork's callback (names case-insensitive)."""
-    fields = {name.lower(): value for name, value in params.items()}
+def parse_dlr_content(text: str | None) -> dict[str, str]:
+    """The values a ``DlrContent`` adds, read as a query string; Clockwork's own field names are dropped.
+
+    A value without ``=`` becomes a field with an empty value (``"ref42"`` → ``{"ref42": ""}``).
+    """
+    pairs = parse_qsl(text or "", keep_blank_values=True)
+    return {name: value for name, value in pairs if name.strip() and name.lower() not in RECEIPT_FIELDS}
+
+
+def receipt_fields(receipt: DeliveryReceipt) -> dict[str, str]:
+    """A receipt as form fields: Clockwork's five, then the ``extra`` ones (which cannot replace them)."""
+    fields = {
+        "msg_id": receipt.message_id,
+        "to": receipt.to,
+        "status": receipt.status,
+        "detail": receipt.detail or "",
+        "err_code": "" if receipt.error_code is None else str(receipt.error_code),
+    }
+    for name, value in receipt.extra.items():
+        if name.lower() not in RECEIPT_FIELDS:
+            fields[name] = value
+    return fields
+
+
+def format_form_receipt(receipt: DeliveryReceipt) -> str:
+    """The receipt URL-encoded: the query string of a ``DlrType`` 1 GET, the body of a 2 POST."""
+    return urlencode(receipt_fields(receipt))
+
+
+def _receipt(fields: Mapping[str, str], extra: dict[str, str]) -> DeliveryReceipt:
+    """A receipt from Clockwork's five fields (lower-case names), checked as a receiver must."""
     message_id = fields.get("msg_id", "").strip()
     status = fields.get("status", "").strip()
     if not message_id or not status:
@@ -75,4 +130,73 @@ def parse_form_receipt(params: Mapping[str, str]) -> DeliveryReceipt:
         status=status,
         detail=fields.get("detail") or None,
         error_code=error_code,
+        extra=extra,
+    )
+
+
+def parse_form_receipt(params: Mapping[str, str]) -> DeliveryReceipt:
+    """A receipt from the query or form fields of Clockwork's callback (names case-insensitive).
+
+    Fields other than Clockwork's five (the ``DlrContent`` values) go to ``extra``, as sent.
+    """
+    fields = {name.lower(): value for name, value in params.items()}
+    extra = {name: value for name, value in params.items() if name.lower() not in RECEIPT_FIELDS}
+    return _receipt(fields, extra)
+
+
+# XML receipts (DlrType 3 and 4).
+
+
+def _receipt_element(parent: ET.Element | None, receipt: DeliveryReceipt) -> ET.Element:
+    fields = receipt_fields(receipt)
+    element = ET.Element(XML_RECEIPT) if parent is None else ET.SubElement(parent, XML_RECEIPT)
+    for name, tag in _XML_ELEMENTS.items():
+        ET.SubElement(element, tag).text = fields.pop(name)
+    if fields:
+        ET.SubElement(element, XML_EXTRA).text = urlencode(fields)
+    return element
+
+
+def _serialise(root: ET.Element) -> bytes:
+    # XML parsers turn a literal CR into LF; a character reference keeps it.
+    text = ET.tostring(root, encoding="unicode").replace("\r", "&#13;")
+    return ('<?xml version="1.0" encoding="UTF-8"?>' + text).encode("utf-8")
+
+
+def format_xml_receipt(receipt: DeliveryReceipt) -> bytes:
+    """``DlrType`` 3: one ``<Receipt>`` as the whole document."""
+    return _serialise(_receipt_element(None, receipt))
+
+
+def format_xml_receipts(receipts: Iterable[DeliveryReceipt]) -> bytes:
+    """``DlrType`` 4: ``<Receipts>`` holding one to 100 ``<Receipt>``."""
+    batch = list(receipts)
+    if not 1 <= len(batch) <= MAX_RECEIPTS_PER_XML_POST:
+        raise ValueError(
+            f"an XML receipt batch holds 1 to {MAX_RECEIPTS_PER_XML_POST} receipts, not {len(batch)}"
+        )
+    root = ET.Element(XML_RECEIPTS)
+    for receipt in batch:
+        _receipt_element(root, receipt)
+    return _serialise(root)
+
+
+def _from_element(element: ET.Element) -> DeliveryReceipt:
+    fields = {name: element.findtext(tag) or "" for name, tag in _XML_ELEMENTS.items()}
+    return _receipt(fields, parse_dlr_content(element.findtext(XML_EXTRA)))
+
+
+def parse_xml_receipts(body: bytes | str) -> list[DeliveryReceipt]:
+    """Every receipt of an XML callback: a ``<Receipt>`` document (type 3) or ``<Receipts>`` (type 4)."""
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        raise InvalidInputError(f"Not an XML delivery receipt: {excerpt(text)}") from None
+    if root.tag == XML_RECEIPT:
+        return [_from_element(root)]
+    if root.tag == XML_RECEIPTS:
+        return [_from_element(element) for element in root.findall(XML_RECEIPT)]
+    raise InvalidInputError(
+        f"Not an XML delivery receipt: root element <{root.tag}>, not <{XML_RECEIPT}> or <{XML_RECEIPTS}>."
     )

@@ -290,6 +290,21 @@ class XmlSms:
     client_id: str | None
     invalid_char_action: str | None = None
     """The ``<InvalidCharAction>`` as written (Clockwork's 1, 2 or 3), or None when absent."""
+    dlr_type: int | None = None
+    """``<DlrType>``: 1 GET, 2 form POST, 3 XML, 4 XML batch; None when absent or not 1-4."""
+    dlr_url: str | None = None
+    """``<DlrUrl>``: where receipts go; None if absent or blank."""
+    dlr_content: str | None = None
+    """``<DlrContent>``: the sender's own values for the receipt, as written."""
+
+
+DLR_TYPES = range(1, 5)
+
+
+def _dlr_type(text: str | None) -> int | None:
+    """A ``DlrType`` Clockwork documents (1-4), else None: the emulator then sends no receipt."""
+    value = (text or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and int(value) in DLR_TYPES else None
 
 
 def read_send_document(body: bytes) -> tuple[str, list[XmlSms]]:
@@ -307,6 +322,9 @@ def read_send_document(body: bytes) -> tuple[str, list[XmlSms]]:
             wrapper_id=sms.findtext("WrapperID"),
             client_id=sms.findtext("ClientID"),
             invalid_char_action=_optional_text(sms, "InvalidCharAction"),
+            dlr_type=_dlr_type(sms.findtext("DlrType")),
+            dlr_url=_optional_text(sms, "DlrUrl") or None,
+            dlr_content=sms.findtext("DlrContent"),
         )
         for sms in root.findall("SMS")
     ]
