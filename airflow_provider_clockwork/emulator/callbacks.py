@@ -45,16 +45,11 @@ _Attempt = Callable[[int, int | None, str | None], None]
 
 
 def check_callback_url(url: str) -> str:
-    """The URL, if it is one the emulator will call: ``http`` or ``https`` with a host (never ``file:``)."""
-    text = str(url).strip()
-    parts = urlsplit(text)
-    try:
-        port_ok = parts.port is None or parts.port > 0
-    except ValueError:
-        port_ok = False
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or not port_ok:
-        raise ValueError(f"callback URL {url!r} is not an http:// or https:// URL with a host")
-    return text
+    """The URL, if it is one the emulator will call: ``http`` or ``https`` with a host (never ``file:``).
+
+    The same rule the provider applies to the ``DlrUrl`` it sends.
+    """
+    return delivery.check_receipt_url(url)
 
 
 @dataclass(frozen=True)

@@ -175,11 +175,12 @@ class ClockworkHook(BaseHook):
         sender: object = None,
         long: bool = False,
         invalid_char_action: object = None,
+        delivery_receipt: object = None,
     ) -> tuple[list[str], Message]:
         """Normalised recipients and the checked message, or ``ClockworkInputError`` naming the value."""
         try:
             numbers = normalise_recipients(to)
-            message = prepare_message(content, sender, long, invalid_char_action)
+            message = prepare_message(content, sender, long, invalid_char_action, delivery_receipt)
         except InvalidInputError as error:
             raise ClockworkInputError(str(error)) from None
         if message.sender is None and self.settings.default_sender:
@@ -193,6 +194,7 @@ class ClockworkHook(BaseHook):
         sender: object = None,
         long: bool = False,
         invalid_char_action: object = None,
+        delivery_receipt: object = None,
     ) -> SendResult:
         """
         Send ``content`` to every number in ``to``.
@@ -201,12 +203,17 @@ class ClockworkHook(BaseHook):
             Unicode, intact (70 characters a message); ``"replace"`` or ``"remove"`` has
             Clockwork replace those characters with close GSM-7 ones or drop them (160 a
             message); ``"error"`` refuses such text before any request.
+        :param delivery_receipt: have Clockwork report each message's delivery to your URL:
+            a URL (form POST), or ``{"url", "type"?, "content"?}`` with ``type`` ``"get"``,
+            ``"post"``, ``"xml"`` or ``"xml_batch"`` and ``content`` your own values
+            (a mapping or query string) that come back in every receipt. The message then
+            goes through the XML interface, which alone takes receipt settings.
         :return: ``message_ids`` for the numbers Clockwork accepted and ``errors``
             (``code``, ``description``) for those it refused.
         :raises ClockworkInputError: before any request, for a bad number, content or sender.
         :raises ClockworkSendError: when a request fails as a whole; it tells what went out.
         """
-        numbers, message = self.prepare(to, content, sender, long, invalid_char_action)
+        numbers, message = self.prepare(to, content, sender, long, invalid_char_action, delivery_receipt)
         return self.send_message(numbers, message)
 
     def send_message(
@@ -352,8 +359,8 @@ class ClockworkHook(BaseHook):
         return first
 
     def send_batch(self, numbers: Sequence[str], message: Message) -> SendResult:
-        """One request for at most 50 numbers; Unicode text, and text Clockwork must remove or replace
-        characters of, go through the XML interface."""
+        """One request for at most 50 numbers; what the HTTP form cannot carry (Unicode text, an
+        ``InvalidCharAction``, a receipt request) goes through the XML interface."""
         key = self.settings.api_key
         if message.needs_xml:
             response = self._post(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseNotifier
@@ -37,12 +37,14 @@ class ClockworkNotifier(BaseNotifier):
     :param invalid_char_action: ``"replace"``, ``"remove"`` or ``"error"`` to keep the text
         to GSM-7 (160 characters a message; a failure renders e.g. a curly quote or an
         accented name); None (the default) sends such text as Unicode.
+    :param delivery_receipt: a URL of yours, or ``{"url", "type"?, "content"?}``, that
+        Clockwork reports each alert's delivery to (as for the operator). Templated.
     :param clockwork_conn_id: the Clockwork connection.
     :param context: the context to render with when the notifier is awaited (Airflow 3's
         triggerer passes it for Deadline Alerts); callbacks pass theirs when they call it.
     """
 
-    template_fields: Sequence[str] = ("to", "content", "sender")
+    template_fields: Sequence[str] = ("to", "content", "sender", "delivery_receipt")
 
     def __init__(
         self,
@@ -52,6 +54,7 @@ class ClockworkNotifier(BaseNotifier):
         sender: str | None = None,
         long: bool = False,
         invalid_char_action: str | None = None,
+        delivery_receipt: str | Mapping[str, Any] | None = None,
         clockwork_conn_id: str = "clockwork_default",
         context: Context | None = None,
     ) -> None:
@@ -62,6 +65,7 @@ class ClockworkNotifier(BaseNotifier):
         self.sender = sender
         self.long = long
         self.invalid_char_action = invalid_char_action
+        self.delivery_receipt = delivery_receipt
         self.clockwork_conn_id = clockwork_conn_id
 
     def __call__(self, *args: Any) -> None:
@@ -89,7 +93,14 @@ class ClockworkNotifier(BaseNotifier):
 
         hook = ClockworkHook(clockwork_conn_id=self.clockwork_conn_id)
         try:
-            result = hook.send_sms(self.to, self.content, self.sender, self.long, self.invalid_char_action)
+            result = hook.send_sms(
+                self.to,
+                self.content,
+                self.sender,
+                self.long,
+                self.invalid_char_action,
+                self.delivery_receipt,
+            )
         except ClockworkError as error:
             self.log.error("Clockwork notification was not sent: %s", error)
             return

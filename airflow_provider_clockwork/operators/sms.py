@@ -6,7 +6,7 @@ parse) loads neither ``requests`` nor the hook: they are imported in ``execute``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator
@@ -47,13 +47,18 @@ class ClockworkSendSmsOperator(BaseOperator):
         ``"replace"`` (close GSM-7 equivalents: ``é``→``e``, ``’``→``'``, others ``?``) or
         ``"remove"`` keeps 160 a message; ``"error"`` fails the task before any request.
         Checked when the task runs.
+    :param delivery_receipt: have Clockwork report what became of each text to a URL of
+        yours (a small web service: Airflow does not receive them): the URL (form POST),
+        or ``{"url": ..., "type": "get"|"post"|"xml"|"xml_batch", "content": {...}}`` where
+        ``content`` holds your own values, e.g. ``{"run_id": "{{ run_id }}"}``, sent back
+        with every receipt. Templated. Such texts go through Clockwork's XML interface.
     :param clockwork_conn_id: the Clockwork connection.
     :param max_concurrent_requests: how many requests of 50 numbers are in flight at
         once; overrides the connection's ``max_concurrent_requests`` extra (default 4).
         1 sends them one after another. Checked when the task runs.
     """
 
-    template_fields: Sequence[str] = ("to", "content", "sender")
+    template_fields: Sequence[str] = ("to", "content", "sender", "delivery_receipt")
     ui_color = "#f5c542"
 
     def __init__(
@@ -64,6 +69,7 @@ class ClockworkSendSmsOperator(BaseOperator):
         sender: str | None = None,
         long: bool = False,
         invalid_char_action: str | None = None,
+        delivery_receipt: str | Mapping[str, Any] | None = None,
         clockwork_conn_id: str = "clockwork_default",
         max_concurrent_requests: int | None = None,
         **kwargs: Any,
@@ -74,6 +80,7 @@ class ClockworkSendSmsOperator(BaseOperator):
         self.sender = sender
         self.long = long
         self.invalid_char_action = invalid_char_action
+        self.delivery_receipt = delivery_receipt
         self.clockwork_conn_id = clockwork_conn_id
         self.max_concurrent_requests = max_concurrent_requests
 
@@ -91,7 +98,7 @@ class ClockworkSendSmsOperator(BaseOperator):
             clockwork_conn_id=self.clockwork_conn_id, max_concurrent_requests=self.max_concurrent_requests
         )
         numbers, message = hook.prepare(
-            self.to, self.content, self.sender, self.long, self.invalid_char_action
+            self.to, self.content, self.sender, self.long, self.invalid_char_action, self.delivery_receipt
         )
         self._log_plan(numbers, message)
         ledger = SendLedger.for_task(context, message)

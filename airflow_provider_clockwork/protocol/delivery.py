@@ -20,7 +20,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from airflow_provider_clockwork.protocol.errors import InvalidInputError, excerpt
 
@@ -199,4 +199,113 @@ def parse_xml_receipts(body: bytes | str) -> list[DeliveryReceipt]:
         return [_from_element(element) for element in root.findall(XML_RECEIPT)]
     raise InvalidInputError(
         f"Not an XML delivery receipt: root element <{root.tag}>, not <{XML_RECEIPT}> or <{XML_RECEIPTS}>."
+    )
+
+
+# The sending side: asking Clockwork for receipts (the XML send's DlrType, DlrUrl, DlrContent).
+
+
+class ReceiptType(Enum):
+    """How Clockwork calls the ``DlrUrl`` (its ``DlrType``)."""
+
+    GET = 1
+    """A GET with the receipt's fields in the query string."""
+    POST = 2
+    """A form POST of the receipt's fields."""
+    XML = 3
+    """An XML POST of one receipt."""
+    XML_BATCH = 4
+    """An XML POST of up to 100 receipts."""
+
+
+@dataclass(frozen=True)
+class ReceiptRequest:
+    """Where and how Clockwork reports what became of each message, and the values to add to it."""
+
+    url: str
+    type: ReceiptType = ReceiptType.POST
+    content: str | None = None
+    """``DlrContent``: a query string (``run_id=...&task=...``), back in ``DeliveryReceipt.extra``."""
+
+
+RECEIPT_KEYS = ("url", "type", "content")
+_TYPE_NAMES = ", ".join(repr(kind.name.lower()) for kind in ReceiptType)
+
+
+def check_receipt_url(url: object) -> str:
+    """A URL Clockwork (or the emulator) can call back: ``http`` or ``https`` with a host."""
+    text = str(url).strip() if isinstance(url, str) else ""
+    parts = urlsplit(text)
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or not port_ok:
+        raise InvalidInputError(f"Receipt URL {url!r} is not an http:// or https:// URL with a host.")
+    return text
+
+
+def _receipt_type(value: object) -> ReceiptType:
+    if isinstance(value, ReceiptType):
+        return value
+    if isinstance(value, str) and value.strip().upper() in ReceiptType.__members__:
+        return ReceiptType[value.strip().upper()]
+    if (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and value in {kind.value for kind in ReceiptType}
+    ):
+        return ReceiptType(value)
+    raise InvalidInputError(f"Receipt type {value!r} is not one of {_TYPE_NAMES} (or Clockwork's 1 to 4).")
+
+
+def _receipt_content(value: object) -> str | None:
+    """``DlrContent`` as sent: a query string as given, or a mapping of values encoded as one."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        clashing = sorted(str(name) for name in value if str(name).lower() in RECEIPT_FIELDS)
+        if clashing:
+            raise InvalidInputError(
+                f"Receipt content names {', '.join(map(repr, clashing))}, which are Clockwork's own "
+                f"receipt fields ({', '.join(RECEIPT_FIELDS)}); choose other names."
+            )
+        return urlencode({str(name): "" if item is None else str(item) for name, item in value.items()})
+    if isinstance(value, str):
+        return value
+    raise InvalidInputError(
+        f"Receipt content {value!r} is a {type(value).__name__}; give a query string or a mapping of values."
+    )
+
+
+def prepare_receipt_request(value: object) -> ReceiptRequest | None:
+    """
+    A receipt request from what a user gives, or ``InvalidInputError`` naming the value.
+
+    :param value: None (no receipts); a URL (receipts by form POST); or a mapping
+        ``{"url", "type"?, "content"?}`` where ``type`` is ``"get"``, ``"post"`` (default),
+        ``"xml"`` or ``"xml_batch"`` and ``content`` a query string or a mapping of your own
+        values (e.g. ``{"run_id": "..."}``), which come back in each receipt's ``extra``.
+    """
+    if value is None or isinstance(value, ReceiptRequest):
+        return value
+    if isinstance(value, str):
+        return ReceiptRequest(url=check_receipt_url(value))
+    if not isinstance(value, Mapping):
+        raise InvalidInputError(
+            f"delivery_receipt {value!r} is a {type(value).__name__}; give a URL or a mapping "
+            f"{{'url': ..., 'type': ..., 'content': ...}}."
+        )
+    unknown = sorted(str(key) for key in value if key not in RECEIPT_KEYS)
+    if unknown:
+        raise InvalidInputError(
+            f"delivery_receipt has unknown key(s) {', '.join(map(repr, unknown))}; it takes "
+            f"{', '.join(RECEIPT_KEYS)}."
+        )
+    if "url" not in value:
+        raise InvalidInputError(f"delivery_receipt {value!r} has no 'url'.")
+    return ReceiptRequest(
+        url=check_receipt_url(value["url"]),
+        type=_receipt_type(value.get("type", ReceiptType.POST)),
+        content=_receipt_content(value.get("content")),
     )

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from airflow_provider_clockwork.protocol.delivery import ReceiptRequest, prepare_receipt_request
 from airflow_provider_clockwork.protocol.errors import InvalidInputError
 from airflow_provider_clockwork.protocol.gsm import (
     GSM7_BASIC,
@@ -41,6 +42,8 @@ class Message:
     """The text as it arrives: after ``invalid_char_action``, when one applies."""
     invalid_char_action: InvalidCharAction | None = None
     """Keep to GSM-7 by removing or replacing other characters; None sends such text as Unicode."""
+    receipt: ReceiptRequest | None = None
+    """Where Clockwork reports each message's delivery; None asks for no receipts."""
 
     @property
     def needs_unicode(self) -> bool:
@@ -55,9 +58,9 @@ class Message:
 
     @property
     def needs_xml(self) -> bool:
-        """True when the plain HTTP send cannot carry it: Unicode, or characters Clockwork must remove
-        or replace (only the XML send takes ``InvalidCharAction``)."""
-        return self.needs_unicode or self.content != self.arrives_as
+        """True when the plain HTTP send cannot carry it: Unicode, characters Clockwork must remove or
+        replace, or a receipt request (only the XML send takes ``InvalidCharAction`` and ``DlrUrl``)."""
+        return self.needs_unicode or self.content != self.arrives_as or self.receipt is not None
 
 
 def _stray_control(text: str) -> str | None:
@@ -199,14 +202,21 @@ RENDERED_NONE = "None"
 
 
 def prepare_message(
-    content: object, sender: object = None, long: bool = False, invalid_char_action: object = None
+    content: object,
+    sender: object = None,
+    long: bool = False,
+    invalid_char_action: object = None,
+    delivery_receipt: object = None,
 ) -> Message:
     """The message as the provider sends it: Clockwork's rules, and no text rendered from None.
 
     :param invalid_char_action: None sends text outside GSM-7 as Unicode, intact; ``"error"``,
         ``"remove"`` or ``"replace"`` keeps it to GSM-7 (see :class:`.gsm.InvalidCharAction`).
+    :param delivery_receipt: None, a URL, or ``{"url", "type"?, "content"?}`` (see
+        :func:`.delivery.prepare_receipt_request`).
     """
     action = check_invalid_char_action(invalid_char_action)
+    receipt = prepare_receipt_request(delivery_receipt)
     text, size = check_content(content, long, action)
     checked_sender = check_sender(sender)
     if text.strip() == RENDERED_NONE:
@@ -220,5 +230,10 @@ def prepare_message(
             f"leave sender unset (None) to use the connection's default."
         )
     return Message(
-        content=text, sender=checked_sender, long=bool(long), measure=size, invalid_char_action=action
+        content=text,
+        sender=checked_sender,
+        long=bool(long),
+        measure=size,
+        invalid_char_action=action,
+        receipt=receipt,
     )

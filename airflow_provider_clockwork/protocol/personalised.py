@@ -28,7 +28,7 @@ MAX_MESSAGES_PER_XML_REQUEST = 500
 """Our batch limit for one XML send request (Clockwork's own limit is unconfirmed)."""
 
 REQUIRED_KEYS = ("to", "content")
-OPTIONAL_KEYS = ("sender", "long", "client_id", "invalid_char_action")
+OPTIONAL_KEYS = ("sender", "long", "client_id", "invalid_char_action", "delivery_receipt")
 ALLOWED_KEYS = frozenset(REQUIRED_KEYS + OPTIONAL_KEYS)
 _SHOWN_LENGTH = 80
 # XML 1.0 cannot carry these at all, so a client ID holding one could never be sent.
@@ -154,6 +154,7 @@ def _prepare_item(index: int, item: object, default_sender: str | None) -> Perso
         default_sender if sender is None else sender,
         _long(item.get("long")),
         item.get("invalid_char_action"),
+        item.get("delivery_receipt"),
     )
     client_id = item.get("client_id")
     return PersonalisedSms(
@@ -166,12 +167,13 @@ def prepare_personalised(items: object, default_sender: str | None = None) -> li
     Every message checked, in the order given, or ``InvalidInputError`` naming the item.
 
     :param items: an iterable of mappings
-        ``{"to", "content", "sender"?, "long"?, "client_id"?, "invalid_char_action"?}``
+        ``{"to", "content", "sender"?, "long"?, "client_id"?, "invalid_char_action"?,
+        "delivery_receipt"?}``
         (or of :class:`PersonalisedSms` already checked, which only get the default sender).
         ``to`` is one number (in any form ``normalise_number`` takes); ``sender`` defaults to
         ``default_sender``; ``long`` is a bool (default False); ``client_id`` defaults to the
-        item's index, as a string (client IDs must be unique); ``invalid_char_action`` is as
-        for :func:`.message.prepare_message`.
+        item's index, as a string (client IDs must be unique); ``invalid_char_action`` and
+        ``delivery_receipt`` are as for :func:`.message.prepare_message`.
     """
     if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
         raise InvalidInputError(

@@ -47,6 +47,11 @@ def _add_sms(
     _child(sms, "MsgType", "TEXT" if message.measure.is_gsm7 else "UCS2")
     if message.invalid_char_action is not None:
         _child(sms, "InvalidCharAction", str(message.invalid_char_action.value))
+    if message.receipt is not None:
+        _child(sms, "DlrType", str(message.receipt.type.value))
+        _child(sms, "DlrUrl", message.receipt.url)
+        if message.receipt.content:
+            _child(sms, "DlrContent", message.receipt.content)
     if message.long:
         _child(sms, "Long", "1")
     if client_id is not None:

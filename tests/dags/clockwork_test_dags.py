@@ -30,6 +30,17 @@ with DAG(dag_id="clockwork_test_send", schedule=None, start_date=START, catchup=
         retry_delay=timedelta(seconds=0),
     )
 
+with DAG(dag_id="clockwork_test_receipts", schedule=None, start_date=START, catchup=False):
+    ClockworkSendSmsOperator(
+        task_id="send",
+        to="{{ var.value.clockwork_test_to }}",
+        content="{{ var.value.clockwork_test_content }}",
+        delivery_receipt={
+            "url": "{{ var.value.clockwork_test_receipt_url }}",
+            "content": {"dag_id": "{{ dag.dag_id }}", "run_id": "{{ run_id }}"},
+        },
+    )
+
 with DAG(
     dag_id="clockwork_test_dag_callback",
     schedule=None,

@@ -9,6 +9,8 @@ from airflow_provider_clockwork.notifications.clockwork import (
     ClockworkNotifier,
     send_clockwork_notification,
 )
+from airflow_provider_clockwork.protocol.delivery import parse_form_receipt
+from tests.emulator.receiver import running_receiver
 
 
 def task_context(dag_id: str = "nightly", task_id: str = "load", **extra: object) -> dict[str, object]:
@@ -98,3 +100,21 @@ def test_rendered_names_outside_gsm7_can_be_replaced_to_keep_160_characters(cloc
     (text,) = clockwork_connection.messages()
     assert text["content"] == "Zoe: nightly failed - " + "details " * 16
     assert (text["msg_type"], text["parts"]) == ("TEXT", 1)
+
+
+def test_receipt_request_is_rendered_with_the_callback_context(clockwork_connection) -> None:
+
+    with running_receiver() as receiver:
+        notifier = ClockworkNotifier(
+            to="447700900123",
+            content="{{ ti.task_id }} failed",
+            delivery_receipt={"url": receiver.url, "content": {"alert": "{{ ti.dag_id }}.{{ ti.task_id }}"}},
+        )
+        notifier(task_context())
+        assert clockwork_connection.wait_for_callbacks(10.0)
+        [got] = receiver.received()
+
+    receipt = parse_form_receipt(got.form())
+    assert receipt.extra == {"alert": "nightly.load"}
+    assert receipt.message_id == clockwork_connection.messages()[0]["id"]
+    assert notifier.delivery_receipt["content"] == {"alert": "{{ ti.dag_id }}.{{ ti.task_id }}"}

@@ -14,8 +14,8 @@ import pytest
 from airflow_provider_clockwork.operators.sms import ClockworkSendSmsOperator
 
 
-def test_recipients_content_and_sender_are_templated() -> None:
-    assert set(ClockworkSendSmsOperator.template_fields) == {"to", "content", "sender"}
+def test_recipients_content_sender_and_receipt_are_templated() -> None:
+    assert set(ClockworkSendSmsOperator.template_fields) == {"to", "content", "sender", "delivery_receipt"}
 
 
 @pytest.mark.parametrize(

@@ -10,12 +10,15 @@ from airflow_provider_clockwork.protocol.delivery import (
     MAX_RECEIPTS_PER_XML_POST,
     DeliveryReceipt,
     DeliveryState,
+    ReceiptRequest,
+    ReceiptType,
     format_form_receipt,
     format_xml_receipt,
     format_xml_receipts,
     parse_dlr_content,
     parse_form_receipt,
     parse_xml_receipts,
+    prepare_receipt_request,
     receipt_fields,
 )
 from airflow_provider_clockwork.protocol.errors import InvalidInputError
@@ -222,3 +225,78 @@ def test_xml_receipts_are_read(body, expected) -> None:
 def test_malformed_xml_receipts_are_refused(body, named) -> None:
     with pytest.raises(InvalidInputError, match=named):
         parse_xml_receipts(body)
+
+
+URL = "https://hooks.example.com/clockwork/dlr"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        pytest.param(None, None, id="none"),
+        pytest.param(URL, ReceiptRequest(URL), id="url-is-form-post"),
+        pytest.param(
+            " http://127.0.0.1:8099/dlr ", ReceiptRequest("http://127.0.0.1:8099/dlr"), id="trimmed"
+        ),
+        pytest.param({"url": URL}, ReceiptRequest(URL), id="mapping-url-only"),
+        pytest.param({"url": URL, "type": "get"}, ReceiptRequest(URL, ReceiptType.GET), id="get"),
+        pytest.param({"url": URL, "type": "XML"}, ReceiptRequest(URL, ReceiptType.XML), id="xml-any-case"),
+        pytest.param({"url": URL, "type": 4}, ReceiptRequest(URL, ReceiptType.XML_BATCH), id="clockwork-4"),
+        pytest.param(
+            {"url": URL, "type": ReceiptType.XML_BATCH},
+            ReceiptRequest(URL, ReceiptType.XML_BATCH),
+            id="member",
+        ),
+        pytest.param(
+            {"url": URL, "content": "run=r1&n=2"}, ReceiptRequest(URL, content="run=r1&n=2"), id="query"
+        ),
+        pytest.param(
+            {"url": URL, "content": {"run_id": "manual__2026-11-25", "try": 2, "none": None}},
+            ReceiptRequest(URL, content="run_id=manual__2026-11-25&try=2&none="),
+            id="mapping-content-encoded",
+        ),
+        pytest.param(
+            ReceiptRequest(URL, ReceiptType.GET), ReceiptRequest(URL, ReceiptType.GET), id="request"
+        ),
+    ],
+)
+def test_receipt_request_accepted(given: object, expected: ReceiptRequest | None) -> None:
+    assert prepare_receipt_request(given) == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        pytest.param("hooks.example.com/dlr", "'hooks.example.com/dlr'", id="no-scheme"),
+        pytest.param("ftp://example.com/dlr", "'ftp://example.com/dlr'", id="ftp"),
+        pytest.param("file:///etc/passwd", "'file:///etc/passwd'", id="file"),
+        pytest.param("http://", "'http://'", id="no-host"),
+        pytest.param("", "''", id="empty"),
+        pytest.param(42, "42", id="number"),
+        pytest.param({"type": "get"}, "no 'url'", id="mapping-without-url"),
+        pytest.param({"url": URL, "kind": "get"}, "'kind'", id="unknown-key"),
+        pytest.param({"url": URL, "type": "sms"}, "'sms'", id="unknown-type"),
+        pytest.param({"url": URL, "type": 5}, "5", id="type-5"),
+        pytest.param({"url": URL, "type": True}, "True", id="type-bool"),
+        pytest.param({"url": URL, "content": ["a"]}, "['a']", id="content-list"),
+        pytest.param({"url": URL, "content": {"status": "x"}}, "'status'", id="content-clashes-with-fields"),
+    ],
+)
+def test_receipt_request_refused_naming_the_value(given: object, named: str) -> None:
+    with pytest.raises(InvalidInputError) as raised:
+        prepare_receipt_request(given)
+    assert named in str(raised.value)
+
+
+def test_values_sent_as_content_come_back_in_each_receipt() -> None:
+    request = prepare_receipt_request({"url": URL, "content": {"run_id": "r 1", "task": "alert&page"}})
+    assert request is not None
+    receipt = parse_form_receipt(
+        {
+            "msg_id": "AB_1",
+            "to": "447700900123",
+            "status": "DELIVRD",
+            **dict(parse_qsl(request.content or "")),
+        }
+    )
+    assert receipt.extra == {"run_id": "r 1", "task": "alert&page"}

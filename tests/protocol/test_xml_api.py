@@ -325,3 +325,23 @@ def test_invalid_char_action_travels_with_a_text_message_type(
     assert sms.invalid_char_action == element
     assert sms.msg_type == ("UCS2" if action is None else "TEXT")
     assert sms.content == message.content  # Clockwork applies the action; the text goes as written
+
+
+@pytest.mark.parametrize(
+    ("receipt", "dlr_type", "dlr_content"),
+    [
+        pytest.param("https://example.com/dlr", 2, None, id="url-form-post"),
+        pytest.param({"url": "https://example.com/dlr", "type": "xml_batch"}, 4, None, id="xml-batch"),
+        pytest.param({"url": "https://example.com/dlr", "content": {"run": "r1"}}, 2, "run=r1", id="content"),
+    ],
+)
+def test_receipt_request_travels_in_every_sms(
+    receipt: object, dlr_type: int, dlr_content: str | None
+) -> None:
+    message = prepare_message("Hello", delivery_receipt=receipt)
+    _, messages = read_send_document(send_document(KEY, [A, B], message))
+
+    assert [(sms.dlr_type, sms.dlr_url, sms.dlr_content) for sms in messages] == [
+        (dlr_type, "https://example.com/dlr", dlr_content)
+    ] * 2
+    assert message.needs_xml  # the HTTP form has no receipt settings

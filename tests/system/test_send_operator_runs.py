@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_provider_clockwork.protocol.delivery import parse_form_receipt
 from tests.conftest import TEST_KEY
+from tests.emulator.receiver import running_receiver
 
 pytestmark = pytest.mark.dags_test
 
@@ -87,6 +89,23 @@ def test_error_action_fails_the_task_before_any_request(airflow_home, clockwork_
     assert run.task_states["send"] == "failed"
     assert "Content holds 'Łóź'" in run.output
     assert clockwork_emulator.requests() == []
+
+
+def test_templated_receipt_request_brings_back_the_run_id(airflow_home, clockwork_emulator):
+    with running_receiver() as receiver:
+        run = airflow_home.dags_test(
+            "clockwork_test_receipts",
+            connection_json=clockwork_emulator.connection_json(),
+            AIRFLOW_VAR_CLOCKWORK_TEST_TO="447700900123, 447700900456",
+            AIRFLOW_VAR_CLOCKWORK_TEST_CONTENT="Nightly load done",
+            AIRFLOW_VAR_CLOCKWORK_TEST_RECEIPT_URL=f"{receiver.url}/dlr",
+        )
+        assert run.state == "success", run.output[-5000:]
+        assert clockwork_emulator.wait_for_callbacks(10.0)
+        receipts = [parse_form_receipt(got.form()) for got in receiver.received()]
+
+    assert {r.to: r.message_id for r in receipts} == run.xcom("send")
+    assert all(r.extra == {"dag_id": "clockwork_test_receipts", "run_id": run.run_id} for r in receipts)
 
 
 def test_retry_after_a_failed_batch_texts_each_number_exactly_once(airflow_home, clockwork_emulator):
