@@ -109,13 +109,21 @@ class CallbackWorker:
         return True
 
     def wait_idle(self, timeout: float) -> bool:
-        """True once every queued callback has been made (all its tries), False if ``timeout`` ran out."""
+        """True once every queued callback has been made (all its tries); False if ``timeout`` ran
+        out or the worker stopped first."""
         with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+            self._idle.wait_for(lambda: self._pending == 0 or self._stopping.is_set(), timeout)
+            return self._pending == 0
 
     def stop(self, timeout: float) -> None:
-        """Cut the call in flight short, drop what is still queued, and wait (bounded) for the thread."""
+        """Cut the call in flight short, drop what is still queued, and wait (bounded) for the thread.
+
+        A call still connecting cannot be cut; it ends within the call timeout, after ``stop``
+        has stopped waiting for it (the thread is a daemon).
+        """
         self._stopping.set()
+        with self._idle:
+            self._idle.notify_all()  # a wait_idle in progress returns now
         with self._current_lock:
             connection = self._current
         if connection is not None and connection.sock is not None:
@@ -366,8 +374,7 @@ class Callbacks:
             raise ValueError("no inbound URL is set: give inbound_url= (or --inbound-url) first")
         sender = _inbound_number("from_number", from_number)
         to = _inbound_number("to_number", to_number)
-        if not isinstance(content, str) or not content.strip():
-            raise ValueError(f"inbound content {content!r} is empty; a handset sends at least one character")
+        inbound.check_inbound_content(content)  # an InvalidInputError is a ValueError
         form = self._state.inbound_format
         record = self._state.record_inbound(sender, to, content, url, form)
         message = inbound.InboundMessage(record["id"], sender, to, content)

@@ -407,7 +407,8 @@ def _post_deliveries(state: EmulatorState, body: bytes) -> Any:
     if not isinstance(payload, dict):
         raise ValueError('deliveries must be an object {"number": {"status": "UNDELIV", "err_code": 1, ...}}')
     for number, spec in payload.items():
-        settings = dict(_json_object(spec or {}, f"the delivery of {number}", _DELIVERY_FIELDS))
+        given = _json_object(spec or {}, f"the delivery of {number}", _DELIVERY_FIELDS)
+        settings = {name: value for name, value in given.items() if value is not None}  # null: the default
         times = settings.pop("times", None)
         state.plan_delivery(str(number), delivery_plan(**settings), None if times is None else int(times))
     return {"deliveries": state.deliveries()}
@@ -849,18 +850,20 @@ class ClockworkEmulator:
     def stop(self) -> None:
         """Stop serving and drop open connections, even ones held by a delayed reply.
 
-        Callbacks stop too: one in flight is cut short, queued ones are dropped.
+        Callbacks stop first: one in flight is cut short (one still connecting ends within its
+        timeout), queued ones are dropped.
         """
         server, thread, worker = self._server, self._thread, self._worker
         if server is None or thread is None or worker is None:
             return
         self._server = self._thread = self._worker = self._callbacks = None
+        # The worker first: it releases a POST /_emulator/wait, whose connection then closes.
+        worker.stop(STOP_TIMEOUT_SECONDS)
         server.stopping.set()
         server.shutdown()
         server.drop_connections(STOP_TIMEOUT_SECONDS)
         server.server_close()
         thread.join(STOP_TIMEOUT_SECONDS)
-        worker.stop(STOP_TIMEOUT_SECONDS)
 
     def __enter__(self) -> ClockworkEmulator:
         return self.start()

@@ -487,7 +487,7 @@ class ClockworkHook(BaseHook):
         up to ``max_concurrent_requests`` requests at once (as :meth:`send_message`).
 
         :param messages: mappings ``{"to", "content", "sender"?, "long"?, "client_id"?,
-            "invalid_char_action"?}`` (see
+            "invalid_char_action"?, "delivery_receipt"?}`` (see
             :func:`~airflow_provider_clockwork.protocol.personalised.prepare_personalised`),
             or messages from :meth:`prepare_messages`; all are checked before any request.
         :param on_batch: called with each request's answer as it arrives (in this thread).

@@ -28,9 +28,10 @@ class ClockworkSendPersonalisedSmsOperator(BaseOperator):
     Each message is a mapping ``{"to": number, "content": text}`` with the optional
     keys ``sender`` (default: the connection's ``sender`` extra), ``long`` (a bool),
     ``client_id`` (your name for the message; default its index in the list, as
-    a string) and ``invalid_char_action`` (``"replace"``, ``"remove"`` or ``"error"`` to
-    keep that text to GSM-7, as for
-    :class:`~airflow_provider_clockwork.operators.sms.ClockworkSendSmsOperator`).
+    a string), ``invalid_char_action`` (``"replace"``, ``"remove"`` or ``"error"`` to
+    keep that text to GSM-7) and ``delivery_receipt`` (a URL, or ``{"url", "type"?,
+    "content"?}``), both as for
+    :class:`~airflow_provider_clockwork.operators.sms.ClockworkSendSmsOperator`.
     Client IDs must be unique; one number may get several messages. Every message is
     checked after templating and before the first request, and a bad one fails the
     task naming its index and value.

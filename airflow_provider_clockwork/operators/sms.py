@@ -127,9 +127,9 @@ class ClockworkSendSmsOperator(BaseOperator):
             message.measure.parts,
             message.measure.parts * len(numbers),
         )
-        if message.arrives_as != message.content:
+        if message.invalid_char_action is not None and message.arrives_as != message.content:
             self.log.info(
                 "invalid_char_action=%r: the text arrives as %r.",
-                message.invalid_char_action.name.lower() if message.invalid_char_action else None,
+                message.invalid_char_action.name.lower(),
                 message.arrives_as,
             )

@@ -235,6 +235,11 @@ _TYPE_NAMES = ", ".join(repr(kind.name.lower()) for kind in ReceiptType)
 def check_receipt_url(url: object) -> str:
     """A URL Clockwork (or the emulator) can call back: ``http`` or ``https`` with a host."""
     text = str(url).strip() if isinstance(url, str) else ""
+    if any(char.isspace() or not char.isprintable() for char in text):
+        raise InvalidInputError(
+            f"Receipt URL {url!r} is not an http:// or https:// URL: it holds a space or a control "
+            f"character (percent-encode them)."
+        )
     parts = urlsplit(text)
     try:
         port_ok = parts.port is None or parts.port > 0
@@ -264,18 +269,24 @@ def _receipt_content(value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, Mapping):
-        clashing = sorted(str(name) for name in value if str(name).lower() in RECEIPT_FIELDS)
-        if clashing:
-            raise InvalidInputError(
-                f"Receipt content names {', '.join(map(repr, clashing))}, which are Clockwork's own "
-                f"receipt fields ({', '.join(RECEIPT_FIELDS)}); choose other names."
-            )
-        return urlencode({str(name): "" if item is None else str(item) for name, item in value.items()})
-    if isinstance(value, str):
-        return value
-    raise InvalidInputError(
-        f"Receipt content {value!r} is a {type(value).__name__}; give a query string or a mapping of values."
-    )
+        names = [str(name) for name in value]
+        text = urlencode({str(name): "" if item is None else str(item) for name, item in value.items()})
+    elif isinstance(value, str):
+        if any(not char.isprintable() for char in value):
+            raise InvalidInputError(f"Receipt content {value!r} holds a control character; URL-encode it.")
+        names = [name for name, _ in parse_qsl(value, keep_blank_values=True)]
+        text = value
+    else:
+        raise InvalidInputError(
+            f"Receipt content {value!r} is a {type(value).__name__}; give a query string or a mapping."
+        )
+    clashing = sorted({name for name in names if name.strip().lower() in RECEIPT_FIELDS})
+    if clashing:
+        raise InvalidInputError(
+            f"Receipt content names {', '.join(map(repr, clashing))}, which are Clockwork's own "
+            f"receipt fields ({', '.join(RECEIPT_FIELDS)}); choose other names."
+        )
+    return text
 
 
 def prepare_receipt_request(value: object) -> ReceiptRequest | None:

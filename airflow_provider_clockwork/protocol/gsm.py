@@ -87,11 +87,13 @@ class InvalidCharAction(Enum):
 
     def apply(self, text: str) -> str:
         """The text as Clockwork delivers it under this action (``ERROR`` changes nothing)."""
+        if self is InvalidCharAction.ERROR:
+            return text
+        # Composed first, so that an accent typed as a separate mark (macOS does) joins its letter.
+        composed = unicodedata.normalize("NFC", text)
         if self is InvalidCharAction.REMOVE:
-            return "".join(char for char in text if is_gsm7(char))
-        if self is InvalidCharAction.REPLACE:
-            return "".join(gsm7_equivalent(char) for char in text)
-        return text
+            return "".join(char for char in composed if is_gsm7(char))
+        return "".join(gsm7_equivalent(char) for char in composed)
 
 
 # Typography, and Latin letters that are not accented forms of another letter, which NFKD
@@ -109,16 +111,25 @@ _CLOSE_EQUIVALENTS = {
     "\u2022": "*",
     "\t": " ",
 }
+_SKIN_TONES = ("\U0001f3fb", "\U0001f3ff")
 NO_EQUIVALENT = "?"
 """What ``REPLACE`` puts in place of a character with no close GSM-7 form (an emoji, a CJK sign)."""
+
+
+def _only_modifies_its_neighbour(char: str) -> bool:
+    """A combining mark, a variation selector, a zero-width joiner or space, an emoji skin tone:
+    invisible on its own, so it goes with the character it modifies rather than becoming ``?``."""
+    return unicodedata.category(char) in ("Mn", "Me", "Cf") or _SKIN_TONES[0] <= char <= _SKIN_TONES[1]
 
 
 def gsm7_equivalent(char: str) -> str:
     """A close GSM-7 form of one character: itself, a plain typographic form, its letter without
     accents (``á`` → ``a``), its compatibility form (``ﬁ`` → ``fi``, a no-break space → a space),
-    or ``?``."""
+    nothing for an invisible modifier, or ``?``."""
     if is_gsm7(char):
         return char
+    if _only_modifies_its_neighbour(char):
+        return ""
     if char in _CLOSE_EQUIVALENTS:
         return _CLOSE_EQUIVALENTS[char]
     decomposed = "".join(

@@ -9,6 +9,7 @@ holding ``<MessageID>``, ``<From>``, ``<To>``, ``<Content>``) are assumptions li
 
 from __future__ import annotations
 
+import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +33,21 @@ class InboundMessage:
     to: str
     """The account's number it was sent to."""
     content: str
+
+
+_HANDSET_CONTROLS = frozenset("\n\r\t")
+_NOT_IN_XML = frozenset("\ufffe\uffff")
+
+
+def check_inbound_content(content: object) -> str:
+    """Text a handset can have sent, which both the form and the XML callback can carry."""
+    if not isinstance(content, str) or not content.strip():
+        raise InvalidInputError(f"Inbound content {content!r} is empty: a phone sends some text.")
+    for char in content:
+        unwritable = unicodedata.category(char) in ("Cc", "Cs") and char not in _HANDSET_CONTROLS
+        if unwritable or char in _NOT_IN_XML:
+            raise InvalidInputError(f"Inbound content {content[:40]!r} holds {char!r}, which no phone sends.")
+    return content
 
 
 def inbound_fields(message: InboundMessage) -> dict[str, str]:

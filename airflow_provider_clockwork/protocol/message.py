@@ -27,8 +27,9 @@ MAX_NUMERIC_SENDER = 12
 # always a templating accident and no handset shows them.
 _TEXT_CONTROLS = frozenset("\n\r\t\f")
 _DIGITS = re.compile(r"[0-9]+")
-# Unicode text travels in an XML document, and XML 1.0 cannot carry these at all.
-_NOT_IN_XML = frozenset("\f\ufffe\uffff")
+# Some messages travel in an XML document (see Message.needs_xml), and XML 1.0 cannot
+# carry these at all.
+NOT_IN_XML = frozenset("\f\ufffe\uffff")
 
 
 @dataclass(frozen=True)
@@ -70,13 +71,21 @@ def _stray_control(text: str) -> str | None:
     return None
 
 
-def _unsendable(text: str) -> str | None:
-    """A character no request can carry: a lone surrogate, or one XML forbids in Unicode text."""
-    unicode_text = not is_gsm7(text)
-    for char in text:
-        if unicodedata.category(char) == "Cs" or (unicode_text and char in _NOT_IN_XML):
-            return char
-    return None
+def _lone_surrogate(text: str) -> str | None:
+    """A character no request can carry: half of a UTF-16 pair, which UTF-8 cannot encode."""
+    return next((char for char in text if unicodedata.category(char) == "Cs"), None)
+
+
+def check_fits_xml(message: Message) -> Message:
+    """The message, if an XML document can carry its text; raised before any request otherwise."""
+    unfit = next((char for char in message.content if char in NOT_IN_XML), None)
+    if unfit is not None:
+        raise InvalidInputError(
+            f"Content holds {unfit!r}, which this message cannot carry: it goes through Clockwork's "
+            f"XML interface (Unicode text, invalid_char_action, delivery_receipt or a personalised "
+            f"send), and XML has no way to write it: {message.content[:40]!r}."
+        )
+    return message
 
 
 _ACTION_NAMES = ", ".join(repr(action.name.lower()) for action in InvalidCharAction)
@@ -140,7 +149,7 @@ def check_content(
         raise InvalidInputError(
             f"Content holds the control character {stray!r}, which no phone can show: {text[:40]!r}."
         )
-    unsendable = _unsendable(text)
+    unsendable = _lone_surrogate(text)
     if unsendable is not None:
         raise InvalidInputError(
             f"Content holds {unsendable!r}, which cannot be sent in this message: {text[:40]!r}."
@@ -229,7 +238,7 @@ def prepare_message(
             f"Sender {checked_sender!r} is what a template renders for a missing value (Python's None); "
             f"leave sender unset (None) to use the connection's default."
         )
-    return Message(
+    message = Message(
         content=text,
         sender=checked_sender,
         long=bool(long),
@@ -237,3 +246,4 @@ def prepare_message(
         invalid_char_action=action,
         receipt=receipt,
     )
+    return check_fits_xml(message) if message.needs_xml else message

@@ -20,7 +20,13 @@ from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from airflow_provider_clockwork.protocol.errors import InvalidInputError
-from airflow_provider_clockwork.protocol.message import Message, check_sender, prepare_message
+from airflow_provider_clockwork.protocol.message import (
+    NOT_IN_XML,
+    Message,
+    check_fits_xml,
+    check_sender,
+    prepare_message,
+)
 from airflow_provider_clockwork.protocol.recipients import is_international_number, normalise_number
 from airflow_provider_clockwork.protocol.results import SendResult
 
@@ -31,8 +37,6 @@ REQUIRED_KEYS = ("to", "content")
 OPTIONAL_KEYS = ("sender", "long", "client_id", "invalid_char_action", "delivery_receipt")
 ALLOWED_KEYS = frozenset(REQUIRED_KEYS + OPTIONAL_KEYS)
 _SHOWN_LENGTH = 80
-# XML 1.0 cannot carry these at all, so a client ID holding one could never be sent.
-_NOT_IN_XML = frozenset("\ufffe\uffff")
 
 
 def _shown(value: object) -> str:
@@ -53,7 +57,7 @@ def check_client_id(value: object) -> str:
     if text != text.strip():
         raise InvalidInputError(f"client_id {text!r} has spaces around it.")
     for char in text:
-        if unicodedata.category(char) in ("Cc", "Cs") or char in _NOT_IN_XML:
+        if unicodedata.category(char) in ("Cc", "Cs") or char in NOT_IN_XML:
             raise InvalidInputError(f"client_id {_shown(text)} holds the character {char!r}.")
     return text
 
@@ -156,6 +160,7 @@ def _prepare_item(index: int, item: object, default_sender: str | None) -> Perso
         item.get("invalid_char_action"),
         item.get("delivery_receipt"),
     )
+    check_fits_xml(message)  # every personalised message travels in an XML document
     client_id = item.get("client_id")
     return PersonalisedSms(
         to=to, message=message, client_id=check_client_id(str(index) if client_id is None else client_id)

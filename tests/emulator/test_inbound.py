@@ -70,6 +70,9 @@ def test_each_text_gets_its_own_id(emulator: ClockworkEmulator, receiver: Receiv
         pytest.param((HANDSET, "hi", "12"), "'12'", id="short-destination"),
         pytest.param((HANDSET, ""), "''", id="empty-content"),
         pytest.param((HANDSET, "  \n"), "'  \\\\n'", id="blank-content"),
+        pytest.param((HANDSET, "a\x01b"), "'\\\\x01'", id="control-character"),
+        pytest.param((HANDSET, "a\ud800b"), "'\\\\ud800'", id="lone-surrogate"),
+        pytest.param((HANDSET, "a\uffffb"), "'\\\\uffff'", id="not-a-character"),
     ],
 )
 def test_bad_numbers_and_empty_content_are_refused(
@@ -77,6 +80,7 @@ def test_bad_numbers_and_empty_content_are_refused(
 ) -> None:
     with pytest.raises(ValueError, match=named):
         emulator.receive_sms(*arguments)
+    assert emulator.inbound_messages() == []  # nothing recorded for a text that was refused
 
     assert emulator.inbound_messages() == []
 

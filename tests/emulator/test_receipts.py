@@ -383,7 +383,10 @@ def test_deliveries_and_receipts_over_the_json_api(
     base = f"{clockwork_emulator.url}/_emulator"
     posted = requests.post(
         f"{base}/deliveries",
-        json={A: {"status": "UNDELIV", "err_code": 5, "interim": "ACCEPTD", "times": 2}, B: None},
+        json={
+            A: {"status": "UNDELIV", "err_code": 5, "interim": "ACCEPTD", "times": 2},
+            B: {"status": None, "err_code": None, "detail": None, "interim": None, "times": None},
+        },
         timeout=TIMEOUT,
     )
     send_xml(clockwork_emulator, sms_document(A, B, url=receiver.url, dlr_type=3))
@@ -395,6 +398,13 @@ def test_deliveries_and_receipts_over_the_json_api(
         "detail": None,
         "interim": "ACCEPTD",
         "times": 2,
+    }
+    assert posted.json()["deliveries"][B] == {
+        "status": "DELIVRD",
+        "err_code": 0,
+        "detail": None,
+        "interim": None,
+        "times": None,
     }
     assert waited.json() == {"idle": True}
     assert inspect(clockwork_emulator, "receipts") == clockwork_emulator.receipts()

@@ -280,6 +280,12 @@ def test_receipt_request_accepted(given: object, expected: ReceiptRequest | None
         pytest.param({"url": URL, "type": True}, "True", id="type-bool"),
         pytest.param({"url": URL, "content": ["a"]}, "['a']", id="content-list"),
         pytest.param({"url": URL, "content": {"status": "x"}}, "'status'", id="content-clashes-with-fields"),
+        pytest.param(
+            {"url": URL, "content": "msg_id=x&Status=y"}, "'Status', 'msg_id'", id="query-clashes-too"
+        ),
+        pytest.param({"url": URL, "content": "a=\x01"}, "'a=\\x01'", id="content-control-character"),
+        pytest.param("http://exa mple.com/dlr", "'http://exa mple.com/dlr'", id="space-in-url"),
+        pytest.param("http://example.com/dlr\x01", "'http://example.com/dlr\\x01'", id="control-in-url"),
     ],
 )
 def test_receipt_request_refused_naming_the_value(given: object, named: str) -> None:

@@ -139,6 +139,10 @@ def test_limits_follow_encoding(text: str, single: int, long: int) -> None:
         pytest.param("你", "?", id="cjk"),
         pytest.param("ж", "?", id="cyrillic"),
         pytest.param("\u00bd", "?", id="half-decomposes-to-non-gsm-slash"),
+        pytest.param("\u0301", "", id="lone-combining-accent"),
+        pytest.param("\ufe0f", "", id="variation-selector"),
+        pytest.param("\u200d", "", id="zero-width-joiner"),
+        pytest.param("\U0001f3fd", "", id="skin-tone"),
     ],
 )
 def test_close_gsm7_equivalent_of_one_character(char: str, equivalent: str) -> None:
@@ -159,6 +163,13 @@ def test_close_gsm7_equivalent_of_one_character(char: str, equivalent: str) -> N
         pytest.param("Zoë Brontë & Ágnes", "Zoe Bronte & Agnes", "Zo Bront & gnes", id="accents"),
         pytest.param("Deploy \U0001f680 ok", "Deploy ? ok", "Deploy  ok", id="emoji"),
         pytest.param("col1\tcol2", "col1 col2", "col1col2", id="tab"),
+        pytest.param("cafe\u0301", "café", "café", id="accent-typed-as-a-separate-mark-joins-its-letter"),
+        pytest.param("a\u0301 ok", "a ok", " ok", id="decomposed-non-gsm-letter"),
+        pytest.param(
+            "\u2764\ufe0f love", "? love", " love", id="variation-selector-is-not-a-second-question-mark"
+        ),
+        pytest.param("\U0001f44d\U0001f3fd", "?", "", id="skin-tone-goes-with-its-emoji"),
+        pytest.param("x\u200by\u00adz", "xyz", "xyz", id="zero-width-space-and-soft-hyphen"),
     ],
 )
 def test_replace_and_remove_keep_text_to_gsm7(text: str, replaced: str, removed: str) -> None:

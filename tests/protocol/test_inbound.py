@@ -9,6 +9,7 @@ import pytest
 from airflow_provider_clockwork.protocol.errors import InvalidInputError
 from airflow_provider_clockwork.protocol.inbound import (
     InboundMessage,
+    check_inbound_content,
     format_form_inbound,
     format_xml_inbound,
     parse_form_inbound,
@@ -80,3 +81,30 @@ def test_malformed_form_messages_are_refused(params, named) -> None:
 def test_malformed_xml_messages_are_refused(body, named) -> None:
     with pytest.raises(InvalidInputError, match=named):
         parse_xml_inbound(body)
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["STOP", "line one\nline two\r\n\tend", "Привет 👋", "€ {x}"],
+)
+def test_inbound_content_a_phone_can_send(content: str) -> None:
+    assert check_inbound_content(content) == content
+
+
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [
+        pytest.param("", "''", id="empty"),
+        pytest.param(" \n ", "' \\n '", id="blank"),
+        pytest.param("a\x00b", "'\\x00'", id="nul"),
+        pytest.param("a\x1bb", "'\\x1b'", id="escape"),
+        pytest.param("a\ud800b", "'\\ud800'", id="lone-surrogate"),
+        pytest.param("a\ufffeb", "'\\ufffe'", id="not-a-character"),
+        pytest.param(None, "None", id="none"),
+        pytest.param(42, "42", id="number"),
+    ],
+)
+def test_inbound_content_refused_naming_it(content: object, named: str) -> None:
+    with pytest.raises(InvalidInputError) as raised:
+        check_inbound_content(content)
+    assert named in str(raised.value)

@@ -304,3 +304,21 @@ def test_replacing_can_push_a_text_over_its_limit_and_says_so() -> None:
 def test_removing_every_character_is_empty_content() -> None:
     with pytest.raises(InvalidInputError, match="empty once invalid_char_action='remove'"):
         prepare_message("\U0001f680\U0001f680", invalid_char_action="remove")
+
+
+@pytest.mark.parametrize(
+    ("options", "refused"),
+    [
+        pytest.param({}, False, id="gsm7-over-http-carries-form-feed"),
+        pytest.param({"delivery_receipt": "https://example.com/dlr"}, True, id="receipt-means-xml"),
+        pytest.param({"invalid_char_action": "replace"}, True, id="replace-means-xml"),
+    ],
+)
+def test_form_feed_is_refused_whenever_the_message_goes_by_xml(options: dict, refused: bool) -> None:
+    content = "Page 1\fPage 2 \u2014 end" if "invalid_char_action" in options else "Page 1\fPage 2"
+    if not refused:
+        assert prepare_message(content, **options).content == content
+        return
+    with pytest.raises(InvalidInputError, match="XML interface") as raised:
+        prepare_message(content, **options)
+    assert "'\\x0c'" in str(raised.value)

@@ -204,6 +204,16 @@ def test_each_message_keeps_its_own_encoding() -> None:
         pytest.param(
             [{"to": A, "content": "x", "client_id": 1.5}], ["messages[0]", "is a float"], id="id-float"
         ),
+        pytest.param(
+            [{"to": A, "content": "ok"}, {"to": A, "content": "Page 1\fPage 2"}],
+            ["messages[1]", "'\\x0c'", "XML interface"],
+            id="form-feed-gsm7-text-still-goes-by-xml",
+        ),
+        pytest.param(
+            [{"to": A, "content": "x", "delivery_receipt": "ftp://example.com/dlr"}],
+            ["messages[0]", "'ftp://example.com/dlr'"],
+            id="bad-receipt-url",
+        ),
     ],
 )
 def test_prepare_personalised_bad(items, fragments) -> None:
