@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from airflow_provider_clockwork.protocol.errors import InvalidInputError, excerpt
+from airflow_provider_clockwork.protocol.errors import InvalidInputError, excerpt, refuse_unknown_keys
 
 RECEIPT_FIELDS = ("msg_id", "to", "status", "detail", "err_code")
 """Clockwork's own fields of a form receipt; ``DlrContent`` cannot replace them."""
@@ -307,12 +307,7 @@ def prepare_receipt_request(value: object) -> ReceiptRequest | None:
             f"delivery_receipt {value!r} is a {type(value).__name__}; give a URL or a mapping "
             f"{{'url': ..., 'type': ..., 'content': ...}}."
         )
-    unknown = sorted(str(key) for key in value if key not in RECEIPT_KEYS)
-    if unknown:
-        raise InvalidInputError(
-            f"delivery_receipt has unknown key(s) {', '.join(map(repr, unknown))}; it takes "
-            f"{', '.join(RECEIPT_KEYS)}."
-        )
+    refuse_unknown_keys(value, RECEIPT_KEYS, "delivery_receipt")
     if "url" not in value:
         raise InvalidInputError(f"delivery_receipt {value!r} has no 'url'.")
     return ReceiptRequest(

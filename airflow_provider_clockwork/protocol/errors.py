@@ -6,6 +6,8 @@ runs without importing Airflow; the hook turns them into Airflow exceptions.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 EXCERPT_LENGTH = 120
 
 
@@ -15,6 +17,15 @@ class InvalidInputError(ValueError):
 
 class UnreadableReplyError(ValueError):
     """Clockwork answered with something that is not one of its documented replies."""
+
+
+def refuse_unknown_keys(keys: Iterable[object], allowed: Sequence[str], subject: str) -> None:
+    """Raise naming every key not in ``allowed``: ``{subject} has unknown key(s) 'x'; it takes a, b.``"""
+    unknown = sorted(str(key) for key in keys if key not in allowed)
+    if unknown:
+        raise InvalidInputError(
+            f"{subject} has unknown key(s) {', '.join(map(repr, unknown))}; it takes {', '.join(allowed)}."
+        )
 
 
 def blank_secrets(text: str, secrets: tuple[str, ...] = ()) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
-from airflow_provider_clockwork.protocol.errors import InvalidInputError
+from airflow_provider_clockwork.protocol.errors import InvalidInputError, refuse_unknown_keys
 from airflow_provider_clockwork.protocol.message import (
     NOT_IN_XML,
     Message,
@@ -35,7 +35,6 @@ MAX_MESSAGES_PER_XML_REQUEST = 500
 
 REQUIRED_KEYS = ("to", "content")
 OPTIONAL_KEYS = ("sender", "long", "client_id", "invalid_char_action", "delivery_receipt")
-ALLOWED_KEYS = frozenset(REQUIRED_KEYS + OPTIONAL_KEYS)
 _SHOWN_LENGTH = 80
 
 
@@ -142,12 +141,7 @@ def _prepare_item(index: int, item: object, default_sender: str | None) -> Perso
         raise InvalidInputError(
             f"is a {type(item).__name__}; each message must be a mapping with 'to' and 'content'."
         )
-    unknown = sorted(str(key) for key in item if key not in ALLOWED_KEYS)
-    if unknown:
-        raise InvalidInputError(
-            f"has unknown key(s) {', '.join(map(repr, unknown))}; a message takes "
-            f"{', '.join(REQUIRED_KEYS + OPTIONAL_KEYS)}."
-        )
+    refuse_unknown_keys(item, REQUIRED_KEYS + OPTIONAL_KEYS, "the message")
     missing = [key for key in REQUIRED_KEYS if key not in item]
     if missing:
         raise InvalidInputError(f"has no {' and no '.join(map(repr, missing))}.")
