@@ -116,12 +116,16 @@ class ClockworkSendPersonalisedSmsOperator(BaseOperator):
 
         requests = -(-len(messages) // MAX_MESSAGES_PER_XML_REQUEST)
         unicode = sum(1 for sms in messages if sms.message.needs_unicode)
+        altered = [sms.label for sms in messages if sms.message.arrives_as != sms.message.content]
         self.log.info(
-            "Sending %d personalised message(s) to %d number(s) (%d in Unicode) in %d request(s), "
-            "about %d credit(s).",
+            "Sending %d personalised message(s) to %d number(s) (%d in Unicode, %d altered by "
+            "invalid_char_action) in %d request(s), about %d credit(s).",
             len(messages),
             len({sms.to for sms in messages}),
             unicode,
+            len(altered),
             requests,
             sum(sms.message.measure.parts for sms in messages),
         )
+        if altered:
+            self.log.info("Characters outside GSM-7 replaced or removed in: %s", ", ".join(altered))

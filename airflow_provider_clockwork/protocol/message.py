@@ -40,7 +40,7 @@ class Message:
     sender: str | None
     long: bool
     measure: TextMeasure
-    """The text as it arrives: after ``invalid_char_action``, when one applies."""
+    """Encoding, length and parts of the text as it arrives (after ``invalid_char_action``)."""
     invalid_char_action: InvalidCharAction | None = None
     """Keep to GSM-7 by removing or replacing other characters; None sends such text as Unicode."""
     receipt: ReceiptRequest | None = None

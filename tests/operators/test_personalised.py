@@ -212,3 +212,18 @@ def test_a_changed_list_of_messages_is_a_new_send() -> None:
     assert first is not None and again is not None and other is not None and plain is not None
     assert first.key == again.key
     assert len({first.key, other.key, plain.key}) == 3
+
+
+def test_the_plan_names_the_messages_whose_text_is_altered(emulator, log_text) -> None:
+    messages = [
+        {"to": A, "content": "Bonjour Zoë", "client_id": "zoe", "invalid_char_action": "replace"},
+        {"to": B, "content": "Hello Bob", "client_id": "bob", "invalid_char_action": "replace"},
+        {"to": A, "content": "Привет", "client_id": "ru"},
+    ]
+
+    outcome = send(messages)
+
+    assert outcome.succeeded, outcome.final.message
+    logged = log_text()
+    assert "(1 in Unicode, 1 altered by invalid_char_action)" in logged
+    assert "Characters outside GSM-7 replaced or removed in: zoe (447700900123)" in logged
