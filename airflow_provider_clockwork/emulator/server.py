@@ -61,7 +61,7 @@ from airflow_provider_clockwork.emulator.state import (
 from airflow_provider_clockwork.protocol import http_api, xml_api
 from airflow_provider_clockwork.protocol.codes import ClockworkErrorCode
 from airflow_provider_clockwork.protocol.delivery import DeliveryState
-from airflow_provider_clockwork.protocol.errors import InvalidInputError, UnreadableReplyError
+from airflow_provider_clockwork.protocol.errors import InvalidInputError, UnreadableReplyError, enum_choice
 from airflow_provider_clockwork.protocol.gsm import InvalidCharAction, TextMeasure, is_gsm7, measure
 from airflow_provider_clockwork.protocol.message import check_content
 from airflow_provider_clockwork.protocol.personalised import MAX_MESSAGES_PER_XML_REQUEST
@@ -132,12 +132,9 @@ def gsm7_only(text: str) -> str:
 
 def _invalid_char_action(written: str | None) -> InvalidCharAction | None:
     """The ``<InvalidCharAction>`` of an ``<SMS>``; absent or not 1-3, Clockwork's default applies."""
-    if written is None or not written.isdigit():
+    if written is None or not written.isdecimal():  # isdigit would let "²" through to int()
         return None
-    try:
-        return InvalidCharAction(int(written))
-    except ValueError:
-        return None
+    return enum_choice(InvalidCharAction, int(written))
 
 
 def _as_gsm7(content: str, action: InvalidCharAction | None) -> str | SmsError:

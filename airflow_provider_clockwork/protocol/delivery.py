@@ -22,7 +22,12 @@ from dataclasses import dataclass, field
 from enum import Enum
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from airflow_provider_clockwork.protocol.errors import InvalidInputError, excerpt, refuse_unknown_keys
+from airflow_provider_clockwork.protocol.errors import (
+    InvalidInputError,
+    enum_choice,
+    excerpt,
+    refuse_unknown_keys,
+)
 
 RECEIPT_FIELDS = ("msg_id", "to", "status", "detail", "err_code")
 """Clockwork's own fields of a form receipt; ``DlrContent`` cannot replace them."""
@@ -251,17 +256,12 @@ def check_receipt_url(url: object) -> str:
 
 
 def _receipt_type(value: object) -> ReceiptType:
-    if isinstance(value, ReceiptType):
-        return value
-    if isinstance(value, str) and value.strip().upper() in ReceiptType.__members__:
-        return ReceiptType[value.strip().upper()]
-    if (
-        isinstance(value, int)
-        and not isinstance(value, bool)
-        and value in {kind.value for kind in ReceiptType}
-    ):
-        return ReceiptType(value)
-    raise InvalidInputError(f"Receipt type {value!r} is not one of {_TYPE_NAMES} (or Clockwork's 1 to 4).")
+    chosen = enum_choice(ReceiptType, value)
+    if chosen is None:
+        raise InvalidInputError(
+            f"Receipt type {value!r} is not one of {_TYPE_NAMES} (or Clockwork's 1 to 4)."
+        )
+    return chosen
 
 
 def _receipt_content(value: object) -> str | None:

@@ -7,6 +7,10 @@ runs without importing Airflow; the hook turns them into Airflow exceptions.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from enum import Enum
+from typing import TypeVar
+
+Choice = TypeVar("Choice", bound=Enum)
 
 EXCERPT_LENGTH = 120
 
@@ -17,6 +21,18 @@ class InvalidInputError(ValueError):
 
 class UnreadableReplyError(ValueError):
     """Clockwork answered with something that is not one of its documented replies."""
+
+
+def enum_choice(kind: type[Choice], value: object) -> Choice | None:
+    """The member a user named: the member itself, its name in any case, or Clockwork's number
+    for it (an int, not a bool); None when ``value`` names none, for the caller to refuse."""
+    if isinstance(value, kind):
+        return value
+    if isinstance(value, str):
+        return kind.__members__.get(value.strip().upper())
+    if isinstance(value, int) and not isinstance(value, bool):
+        return next((member for member in kind if member.value == value), None)
+    return None
 
 
 def refuse_unknown_keys(keys: Iterable[object], allowed: Sequence[str], subject: str) -> None:

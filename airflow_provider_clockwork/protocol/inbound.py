@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from airflow_provider_clockwork.protocol.errors import InvalidInputError, excerpt
+from airflow_provider_clockwork.protocol.message import NOT_IN_XML
 
 XML_INBOUND = "Inbound"
 # Form field -> XML element, in the order written.
@@ -36,7 +37,6 @@ class InboundMessage:
 
 
 _HANDSET_CONTROLS = frozenset("\n\r\t")
-_NOT_IN_XML = frozenset("\ufffe\uffff")
 
 
 def check_inbound_content(content: object) -> str:
@@ -45,7 +45,7 @@ def check_inbound_content(content: object) -> str:
         raise InvalidInputError(f"Inbound content {content!r} is empty: a phone sends some text.")
     for char in content:
         unwritable = unicodedata.category(char) in ("Cc", "Cs") and char not in _HANDSET_CONTROLS
-        if unwritable or char in _NOT_IN_XML:
+        if unwritable or char in NOT_IN_XML:
             raise InvalidInputError(f"Inbound content {content[:40]!r} holds {char!r}, which no phone sends.")
     return content
 

@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from airflow_provider_clockwork.protocol.delivery import ReceiptRequest, prepare_receipt_request
-from airflow_provider_clockwork.protocol.errors import InvalidInputError
+from airflow_provider_clockwork.protocol.errors import InvalidInputError, enum_choice
 from airflow_provider_clockwork.protocol.gsm import (
     GSM7_BASIC,
     InvalidCharAction,
@@ -93,15 +93,11 @@ _ACTION_NAMES = ", ".join(repr(action.name.lower()) for action in InvalidCharAct
 
 def check_invalid_char_action(value: object) -> InvalidCharAction | None:
     """``"error"``, ``"remove"`` or ``"replace"`` (any case), Clockwork's 1, 2 or 3, a member, or None."""
-    if value is None or isinstance(value, InvalidCharAction):
-        return value
-    if isinstance(value, str) and value.strip().upper() in InvalidCharAction.__members__:
-        return InvalidCharAction[value.strip().upper()]
-    if isinstance(value, int) and not isinstance(value, bool):
-        try:
-            return InvalidCharAction(value)
-        except ValueError:
-            pass
+    if value is None:
+        return None
+    chosen = enum_choice(InvalidCharAction, value)
+    if chosen is not None:
+        return chosen
     raise InvalidInputError(
         f"invalid_char_action {value!r} is not one of {_ACTION_NAMES} (or None to send such text as Unicode)."
     )
