@@ -412,7 +412,7 @@ def render(
         "  of them. Over a real network a fresh connection per request also pays TCP and TLS",
         "  handshakes, which loopback hides, so (c) is slower in practice than here.",
         "- Mapped tasks (one task instance per recipient) cost at least one request *and* one task",
-        "  run each; see the README on fan-out.",
+        "  run each; see docs/sending.md on mapping.",
         "- Importing `BaseOperator` already runs every installed provider's `get_provider_info`",
         "  (Airflow 3's provider discovery), so each provider's registration cost is in the shared",
         "  part, not in the figures above.",
