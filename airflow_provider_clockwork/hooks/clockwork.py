@@ -411,18 +411,19 @@ class ClockworkHook(BaseHook):
                     self.log.warning("Could not connect to %s (try %d): %s", url, attempt, error)
                     time.sleep(CONNECT_BACKOFF_SECONDS * attempt)
                     continue
-                raise self._transport_error(url, error, numbers) from None
+                raise self._transport_error(url, error, numbers, attempt) from None
             return self._checked_status(response, numbers)
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
     def _transport_error(
-        url: str, error: requests.RequestException, numbers: Sequence[str]
+        url: str, error: requests.RequestException, numbers: Sequence[str], attempts: int
     ) -> ClockworkTransportError:
+        """The failure of the request's last attempt; ``attempts`` counts every attempt made."""
         kind = type(error).__name__
         if _never_reached_clockwork(error):
             return ClockworkTransportError(
-                f"Could not connect to Clockwork at {url} ({kind}) after {CONNECT_ATTEMPTS} tries.",
+                f"Could not connect to Clockwork at {url} ({kind}) in {attempts} attempt(s).",
                 unsent=numbers,
             )
         return ClockworkTransportError(
