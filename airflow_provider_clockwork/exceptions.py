@@ -28,12 +28,20 @@ class ClockworkError(AirflowException):
     """Base class of every error this provider raises."""
 
 
-class ClockworkConfigError(ClockworkError, ValueError):
-    """The Clockwork connection is unusable: no key, a host that is not a URL, a bad extra."""
+class ClockworkConfigError(ClockworkError, AirflowFailException, ValueError):
+    """The Clockwork connection is unusable: no key, a host that is not a URL, a bad extra.
+
+    An ``AirflowFailException``: a retry would read the same connection, so Airflow fails
+    the task at once instead of spending its retries on the same error.
+    """
 
 
-class ClockworkInputError(ClockworkError, ValueError):
-    """Recipients, content or sender that cannot be sent; raised before any request."""
+class ClockworkInputError(ClockworkError, AirflowFailException, ValueError):
+    """Recipients, content or sender that cannot be sent; raised before any request.
+
+    An ``AirflowFailException``: a retry cannot fix a bad number or an over-long text, so
+    Airflow fails the task at once; the user fixes the input and clears the task.
+    """
 
 
 def describe_progress(result: SendResult, unknown: Sequence[str] = (), unsent: Sequence[str] = ()) -> str:

@@ -10,9 +10,10 @@ IDs, which are in doubt and which were never tried.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Callable, Generator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import closing
 from dataclasses import replace
 from functools import cached_property
@@ -80,6 +81,75 @@ def _never_reached_clockwork(error: requests.RequestException) -> bool:
     if isinstance(error, requests.ConnectionError) and error.args:
         return isinstance(getattr(error.args[0], "reason", None), NewConnectionError)
     return False
+
+
+def _sequential_outcomes(
+    groups: list[list[Item]], send_one: Callable[[list[Item]], SendResult]
+) -> Generator[list[tuple[int, BatchOutcome]], None, None]:
+    """Each batch's outcome in turn; after a failure no further batch starts."""
+    for index, group in enumerate(groups):
+        outcome = _attempt(send_one, group)
+        yield [(index, outcome)]
+        if isinstance(outcome, Exception):
+            return
+
+
+def _concurrent_outcomes(
+    groups: list[list[Item]], send_one: Callable[[list[Item]], SendResult], workers: int
+) -> Generator[list[tuple[int, BatchOutcome]], None, None]:
+    """
+    Batches posted by ``workers`` threads, each taking the next batch as soon as its
+    request is answered, so a slow caller never holds requests back.
+
+    Yields, in the calling thread, every outcome that arrived since the last yield.
+    Once a request fails no batch starts; the requests in flight finish and are
+    yielded. Closing the generator early (the caller raised) also starts nothing
+    more and waits for the requests in flight.
+    """
+    arrived: queue.SimpleQueue[tuple[int, BatchOutcome] | None] = queue.SimpleQueue()
+    waiting = iter(enumerate(groups))
+    lock = threading.Lock()
+    stopped = False
+
+    def next_group() -> tuple[int, list[Item]] | None:
+        with lock:
+            return None if stopped else next(waiting, None)
+
+    def stop() -> None:
+        nonlocal stopped
+        with lock:
+            stopped = True
+
+    def post_until_done() -> None:
+        try:
+            while (item := next_group()) is not None:
+                outcome = _attempt(send_one, item[1])
+                if isinstance(outcome, Exception):
+                    stop()
+                arrived.put((item[0], outcome))
+        finally:
+            arrived.put(None)  # this worker is done
+
+    threads = [
+        threading.Thread(target=post_until_done, name=f"clockwork-send-{number}", daemon=True)
+        for number in range(workers)
+    ]
+    for thread in threads:
+        thread.start()
+    running = workers
+    try:
+        while running:
+            items = [arrived.get()]
+            while not arrived.empty():
+                items.append(arrived.get())
+            running -= items.count(None)
+            outcomes = [item for item in items if item is not None]
+            if outcomes:
+                yield outcomes
+    finally:
+        stop()
+        for thread in threads:
+            thread.join()
 
 
 class ClockworkHook(BaseHook):
@@ -246,78 +316,50 @@ class ClockworkHook(BaseHook):
         Every batch through ``send_one``, up to ``max_concurrent_requests`` at once; see :meth:`send_message`.
 
         ``result`` (empty, or carrying a personalised send's numbers) collects the answers
-        in batch order; ``label`` names an item in a failure.
+        in batch order; ``label`` names an item in a failure. Answers that arrive together
+        reach ``on_batch`` in one call, so a slow callback (a ledger write) is paid once
+        per wave of answers, not once per request, and never holds a request back.
         """
         # Read the connection and open the session here: worker threads only post.
         workers = min(self.max_concurrent_requests, len(groups))
         self.get_conn()
         answers: dict[int, SendResult] = {}
         failures: list[tuple[int, Exception]] = []
-        outcomes = self._batch_outcomes(groups, send_one, workers, stop=lambda: bool(failures))
-        with closing(outcomes):  # on any exception here, wait for the requests in flight
-            for index, outcome in outcomes:
-                if isinstance(outcome, ClockworkSendError):
-                    answer = outcome.result
-                    failures.append((index, outcome))
-                elif isinstance(outcome, Exception):
-                    failures.append((index, outcome))
-                    continue
-                else:
-                    answer = outcome
-                    self.log.info(
-                        "Batch %d/%d: Clockwork accepted %d of %d %s(s).",
-                        index + 1,
-                        len(groups),
-                        len(answer.message_ids),
-                        len(groups[index]),
-                        result.noun,
-                    )
-                answers[index] = answer
-                if on_batch is not None:
-                    on_batch(answer)
+        arrivals = (
+            _concurrent_outcomes(groups, send_one, workers)
+            if workers > 1
+            else _sequential_outcomes(groups, send_one)
+        )
+        with closing(arrivals):  # on any exception here, wait for the requests in flight
+            for arrived in arrivals:
+                wave = SendResult()
+                for index, outcome in arrived:
+                    answer = self._answer_of(index, outcome, len(groups[index]), len(groups), failures)
+                    if answer is not None:
+                        answers[index] = answer
+                        wave.update(answer)
+                if on_batch is not None and (wave.message_ids or wave.errors):
+                    on_batch(wave)
         for index in sorted(answers):
             result.update(answers[index])
         if failures:
             raise self._combined_failure(groups, answers, failures, result, label)
         return result
 
-    def _batch_outcomes(
-        self,
-        groups: list[list[Item]],
-        send_one: Callable[[list[Item]], SendResult],
-        workers: int,
-        stop: Callable[[], bool],
-    ) -> Generator[tuple[int, BatchOutcome], None, None]:
-        """
-        Each batch's outcome as it completes, yielded in the calling thread.
-
-        At most ``workers`` requests are in flight. Before starting a batch, ``stop()``
-        is asked (after the caller has seen every outcome so far); once it says yes no
-        batch starts, and the ones in flight are still waited for and yielded.
-        """
-        if workers <= 1:
-            for index, group in enumerate(groups):
-                if stop():
-                    return
-                yield index, _attempt(send_one, group)
-            return
-        waiting = iter(enumerate(groups))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="clockwork-send") as pool:
-            in_flight: dict[Future[BatchOutcome], int] = {}
-
-            def start_next() -> None:
-                item = next(waiting, None)
-                if item is not None:
-                    in_flight[pool.submit(_attempt, send_one, item[1])] = item[0]
-
-            for _ in range(workers):
-                start_next()
-            while in_flight:
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=in_flight.__getitem__):
-                    yield in_flight.pop(future), future.result()
-                    if not stop():
-                        start_next()
+    def _answer_of(
+        self, index: int, outcome: BatchOutcome, size: int, total: int, failures: list[tuple[int, Exception]]
+    ) -> SendResult | None:
+        """What one batch obtained (a failed request may carry IDs too); failures go to ``failures``."""
+        if isinstance(outcome, ClockworkSendError):
+            failures.append((index, outcome))
+            return outcome.result
+        if isinstance(outcome, Exception):
+            failures.append((index, outcome))
+            return None
+        self.log.info(
+            "Batch %d/%d: Clockwork accepted %d of %d.", index + 1, total, len(outcome.message_ids), size
+        )
+        return outcome
 
     @staticmethod
     def _combined_failure(

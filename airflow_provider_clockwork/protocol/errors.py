@@ -23,6 +23,25 @@ class UnreadableReplyError(ValueError):
     """Clockwork answered with something that is not one of its documented replies."""
 
 
+RENDERED_MISSING = ("None", "NOTSET")
+"""What templates render for a missing value: Python's None, and Airflow's NOTSET
+(``{{ var.value.get('missing') }}`` on Airflow 3.3). Never meant as a message, a sender
+or a number; Clockwork would take them as text, so only the provider refuses them."""
+
+
+def rendered_from_missing(text: str) -> bool:
+    """True when ``text`` is what a template renders for a missing value (see ``RENDERED_MISSING``)."""
+    return text.strip() in RENDERED_MISSING
+
+
+def missing_value_error(subject: str, hint: str) -> InvalidInputError:
+    """The error for a value rendered from a missing one, e.g. ``Content 'NOTSET' is what ...``."""
+    return InvalidInputError(
+        f"{subject} is what a template renders for a missing value (Python's None or Airflow's "
+        f"NOTSET), {hint}"
+    )
+
+
 def enum_choice(kind: type[Choice], value: object) -> Choice | None:
     """The member a user named: the member itself, its name in any case, or Clockwork's number
     for it (an int, not a bool); None when ``value`` names none, for the caller to refuse."""

@@ -11,7 +11,12 @@ import unicodedata
 from dataclasses import dataclass
 
 from airflow_provider_clockwork.protocol.delivery import ReceiptRequest, prepare_receipt_request
-from airflow_provider_clockwork.protocol.errors import InvalidInputError, enum_choice
+from airflow_provider_clockwork.protocol.errors import (
+    InvalidInputError,
+    enum_choice,
+    missing_value_error,
+    rendered_from_missing,
+)
 from airflow_provider_clockwork.protocol.gsm import (
     GSM7_BASIC,
     InvalidCharAction,
@@ -200,12 +205,6 @@ def check_sender(sender: object) -> str | None:
     return text
 
 
-# What a Jinja template renders for a missing value (``{{ ti.xcom_pull(...) }}`` that found
-# nothing): never meant as a message or a sender. Clockwork would take it, so the
-# emulator does too; only the provider refuses it, before sending.
-RENDERED_NONE = "None"
-
-
 def prepare_message(
     content: object,
     sender: object = None,
@@ -224,15 +223,13 @@ def prepare_message(
     receipt = prepare_receipt_request(delivery_receipt)
     text, size = check_content(content, long, action)
     checked_sender = check_sender(sender)
-    if text.strip() == RENDERED_NONE:
-        raise InvalidInputError(
-            f"Content {text!r} is what a template renders for a missing value (Python's None), "
-            f"not a message; check the template that produced it."
+    if rendered_from_missing(text):
+        raise missing_value_error(
+            f"Content {text!r}", "not a message; check the template that produced it."
         )
-    if checked_sender is not None and checked_sender.strip() == RENDERED_NONE:
-        raise InvalidInputError(
-            f"Sender {checked_sender!r} is what a template renders for a missing value (Python's None); "
-            f"leave sender unset (None) to use the connection's default."
+    if checked_sender is not None and rendered_from_missing(checked_sender):
+        raise missing_value_error(
+            f"Sender {checked_sender!r}", "not a sender; leave sender unset (None) to use the connection's default."
         )
     message = Message(
         content=text,
