@@ -1,58 +1,168 @@
-"""The retry ledger's storage: Airflow Variables by default, swappable for a store in memory."""
+"""The retry ledger: chunks per task instance, read back in order, in whatever store Airflow offers."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from airflow_provider_clockwork import ledger
-from airflow_provider_clockwork.ledger import MemoryStore, SendLedger, VariableStore
-from airflow_provider_clockwork.protocol.message import prepare_message
+from airflow_provider_clockwork.ledger import (
+    MAX_CHUNK_ENTRIES,
+    MemoryStore,
+    SendLedger,
+    TaskScope,
+    TaskStateStore,
+    VariableStore,
+    forget_sent_ids,
+)
 
 
 class FakeTI:
-    dag_id, task_id, map_index = "dag", "send", -1
+    def __init__(self, task_id: str = "send", map_index: int = -1) -> None:
+        self.dag_id, self.task_id, self.map_index = "dag", task_id, map_index
 
 
-def test_airflow_variables_are_the_default_store() -> None:
-    assert isinstance(ledger.get_default_store(), VariableStore)
-    assert isinstance(SendLedger("k", "d").store, VariableStore)
+class FakeTaskStateStore:
+    """Airflow 3.3's accessor as the ledger uses it: JSON values by key, scoped by Airflow."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.writes: list[int] = []
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    def set(self, key: str, value: Any, *, retention: Any = None) -> None:
+        self.values[key] = value
+        self.writes.append(len(value["ids"]))
+
+    def delete(self, key: str) -> None:
+        self.values.pop(key, None)
 
 
-def test_a_swapped_default_store_keeps_ids_across_ledger_objects() -> None:
+def context(run_id: str = "r1", **ti: Any) -> dict[str, Any]:
+    return {"ti": FakeTI(**ti), "run_id": run_id}
+
+
+@pytest.fixture
+def memory() -> Any:
     store = MemoryStore()
-    previous = ledger.set_default_store(store)
-    try:
-        message = prepare_message("hi")
-        first = SendLedger.for_task({"ti": FakeTI(), "run_id": "r1"}, message)
-        assert first is not None and first.load() == {}
-        first.record({"447700900123": "AB_1"})
-        first.record({})  # nothing new: nothing written
+    previous = ledger.set_fallback_store(store)
+    yield store
+    ledger.set_fallback_store(previous)
 
-        again = SendLedger.for_task({"ti": FakeTI(), "run_id": "r1"}, message)
-        other_run = SendLedger.for_task({"ti": FakeTI(), "run_id": "r2"}, message)
-        other_text = SendLedger.for_task({"ti": FakeTI(), "run_id": "r1"}, prepare_message("bye"))
-        assert again is not None and again.load() == {"447700900123": "AB_1"}
-        assert other_run is not None and other_run.load() == {}
-        assert other_text is not None and other_text.load() == {}
 
-        again.clear()
-        assert store.snapshot() == {}
-    finally:
-        ledger.set_default_store(previous)
-    assert ledger.get_default_store() is previous
+def test_variables_are_the_fallback_and_the_task_state_store_wins_where_airflow_has_it() -> None:
+    assert isinstance(ledger.get_fallback_store(), VariableStore)
+    plain = SendLedger.for_task(context())
+    with_store = SendLedger.for_task({**context(), "task_state_store": FakeTaskStateStore()})
+    assert plain is not None and isinstance(plain.store, VariableStore)
+    assert with_store is not None and isinstance(with_store.store, TaskStateStore)
+
+
+def test_the_ledger_belongs_to_the_task_instance_not_to_the_text(memory) -> None:
+    first = SendLedger.for_task(context(), sending="text of try 1")
+    assert first is not None and first.load().ids == {}
+    first.record({"447700900123": "AB_1"})
+    first.record({})  # nothing new: nothing written
+
+    retry = SendLedger.for_task(context(), sending="text of try 2")
+    other_run = SendLedger.for_task(context(run_id="r2"))
+    other_index = SendLedger.for_task(context(map_index=3))
+    assert retry is not None and other_run is not None and other_index is not None
+    earlier = retry.load()
+    assert earlier.ids == {"447700900123": "AB_1"}
+    assert earlier.fingerprints == {"text of try 1"}
+    assert other_run.load().ids == {}
+    assert other_index.load().ids == {}
+
+
+def test_each_write_holds_only_its_own_wave_and_a_retry_reads_every_chunk() -> None:
+    accessor = FakeTaskStateStore()
+    first = SendLedger.for_task({**context(), "task_state_store": accessor})
+    assert first is not None
+    first.load()
+    for wave in range(3):
+        first.record({f"4477009{wave:02d}{n:03d}": f"ID_{wave}_{n}" for n in range(50)})
+    big = {f"4478009{n:05d}": f"BIG_{n}" for n in range(MAX_CHUNK_ENTRIES + 5)}
+    first.record(big)
+
+    assert accessor.writes == [50, 50, 50, MAX_CHUNK_ENTRIES, 5]
+    retry = SendLedger.for_task({**context(), "task_state_store": accessor})
+    assert retry is not None
+    assert len(retry.load().ids) == 150 + len(big)
+    retry.record({"447700999999": "LATE"})
+    assert sorted(accessor.values) == [f"clockwork_sent.{n}" for n in range(6)]
+
+
+class FailingOnce(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail_next = True
+
+    def set(self, scope: TaskScope, key: str, value: dict[str, Any]) -> None:
+        if self.fail_next:
+            self.fail_next = False
+            raise RuntimeError("metadata database unavailable")
+        super().set(scope, key, value)
+
+
+def test_ids_of_a_failed_write_go_with_the_next_write() -> None:
+    store = FailingOnce()
+    sent = SendLedger(TaskScope("dag", "r1", "send"), store)
+    with pytest.raises(RuntimeError, match="unavailable"):
+        sent.record({"447700900123": "AB_1"})
+    assert sent.unwritten == {"447700900123": "AB_1"}
+
+    sent.record({"447700900456": "AB_2"})
+
+    assert sent.unwritten == {}
+    again = SendLedger(TaskScope("dag", "r1", "send"), store)
+    assert again.load().ids == {"447700900123": "AB_1", "447700900456": "AB_2"}
+
+
+def test_the_success_callback_deletes_every_chunk_of_that_task_instance_only(memory) -> None:
+    for map_index in (0, 1):
+        sent = SendLedger.for_task(context(map_index=map_index))
+        assert sent is not None
+        sent.record({"447700900123": f"AB_{map_index}"})
+        sent.record({"447700900456": f"CD_{map_index}"})
+
+    forget_sent_ids(context(map_index=0))
+
+    if ledger.AIRFLOW_2:  # Airflow 2: the provider's listener deletes it after the state is saved
+        from airflow_provider_clockwork.plugins import ledger_listener
+
+        ti = FakeTI(map_index=0)
+        ti.run_id = "r1"  # type: ignore[attr-defined]
+        ti.task = type("Task", (), {"on_success_callback": [forget_sent_ids]})()  # type: ignore[attr-defined]
+        ledger_listener.on_task_instance_success(None, ti)
+    assert list(memory.snapshot()) == [TaskScope("dag", "r1", "send", 1)]
+
+
+def test_variable_names_are_listable_and_distinct_per_task_instance() -> None:
+    names = {
+        VariableStore.variable_name(TaskScope("dag", "r1", "send", index), f"clockwork_sent.{chunk}")
+        for index in (-1, 0, 1)
+        for chunk in (0, 1)
+    }
+    assert len(names) == 6
+    assert all(name.startswith("clockwork_ledger.") and len(name) < 250 for name in names)
 
 
 def test_memory_store_hands_out_copies() -> None:
     store = MemoryStore()
-    value = {"message_ids": {"447700900123": "AB_1"}}
-    store.set("k", value, "description")
-    value["message_ids"]["447700900456"] = "AB_2"
-    read = store.get("k")
-    assert read == {"message_ids": {"447700900123": "AB_1"}}
-    read["message_ids"].clear()
-    assert store.get("k") == {"message_ids": {"447700900123": "AB_1"}}
-    store.delete("k")
-    store.delete("k")
-    assert store.get("k") is None
+    scope = TaskScope("dag", "r1", "send")
+    value = {"ids": {"447700900123": "AB_1"}}
+    store.set(scope, "k", value)
+    value["ids"]["447700900456"] = "AB_2"
+    read = store.get(scope, "k")
+    assert read == {"ids": {"447700900123": "AB_1"}}
+    store.delete(scope, "k")
+    store.delete(scope, "k")
+    assert store.get(scope, "k") is None
 
 
 def test_no_ledger_outside_a_task_run() -> None:
-    assert SendLedger.for_task({}, prepare_message("hi")) is None
+    assert SendLedger.for_task({}) is None

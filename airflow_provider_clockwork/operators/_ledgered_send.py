@@ -1,15 +1,16 @@
 """One try of a send with the retry ledger, shared by the provider's sending operators.
 
 Both operators do the same around the hook: skip what an earlier try of the task
-instance already sent (the ledger's IDs), record every batch's IDs as they arrive,
-push the IDs obtained to XCom under ``message_ids`` when the try fails, and fail
-with ``AirflowFailException`` when no retry can help (see
-:mod:`airflow_provider_clockwork.protocol.codes`). Only what they send differs:
+instance already sent (the ledger's IDs, whatever the text renders to now), record
+each wave of IDs as it arrives, push the IDs obtained to XCom under ``message_ids``
+when the try fails, and fail with ``AirflowFailException`` when no retry can help
+(see :mod:`airflow_provider_clockwork.protocol.codes`). Only what they send differs:
 numbers for :class:`~airflow_provider_clockwork.operators.sms.ClockworkSendSmsOperator`,
-client IDs for
+messages for
 :class:`~airflow_provider_clockwork.operators.personalised.ClockworkSendPersonalisedSmsOperator`.
 
-Imported by the operators' ``execute`` only, so a DAG file's parse never loads it.
+The ledger is removed by a success callback (:func:`with_ledger_cleanup`), never here:
+what a try sent must stay known until Airflow has recorded the success.
 """
 
 from __future__ import annotations
@@ -26,13 +27,17 @@ from airflow_provider_clockwork.exceptions import (
     ClockworkRequestError,
     ClockworkSendError,
 )
-from airflow_provider_clockwork.ledger import SendLedger
-from airflow_provider_clockwork.operators.sms import PARTIAL_XCOM_KEY
+from airflow_provider_clockwork.ledger import SendLedger, forget_sent_ids
 from airflow_provider_clockwork.protocol.results import SendResult
+
+PARTIAL_XCOM_KEY = "message_ids"
+"""The XCom key of the IDs a failed try obtained (both sending operators use it)."""
+LISTED_AT_INFO = 10
+"""Numbers named in an INFO line at most; the full list goes to DEBUG (phone numbers are personal data)."""
 
 BatchCallback = Callable[[SendResult], None]
 Send = Callable[[list[str], BatchCallback], SendResult]
-"""Sends to the pending keys, calling the callback with each batch's answer (the hook's ``on_batch``)."""
+"""Sends to the pending keys, calling the callback with each wave of answers (the hook's ``on_batch``)."""
 
 
 @dataclass(frozen=True)
@@ -41,22 +46,30 @@ class Wording:
 
     noun: str
     """``number`` or ``message``: what the keys of the result name."""
-    skipped: str
-    """Why keys with an ID are skipped, after "N {noun}(s) ..."."""
     retry_scope: str
     """What a retry sends, as a sentence."""
 
 
-NUMBERS = Wording(
-    noun="number",
-    skipped="already got this message in an earlier try and are skipped",
-    retry_scope="A retry sends only to the numbers without a message ID.",
-)
-MESSAGES = Wording(
-    noun="message",
-    skipped="already got a message ID in an earlier try and are skipped",
-    retry_scope="A retry sends only the messages without a message ID.",
-)
+NUMBERS = Wording(noun="number", retry_scope="A retry sends only to the numbers without a message ID.")
+MESSAGES = Wording(noun="message", retry_scope="A retry sends only the messages without a message ID.")
+
+
+def with_ledger_cleanup(callbacks: Any) -> list[Any]:
+    """The ledger's cleanup, then the user's success callbacks (run once Airflow recorded success)."""
+    if callbacks is None:
+        existing = []
+    elif callable(callbacks):
+        existing = [callbacks]
+    else:
+        existing = list(callbacks)
+    return [forget_sent_ids, *(callback for callback in existing if callback is not forget_sent_ids)]
+
+
+def sample(keys: Sequence[str], label: Callable[[str], str] = str) -> str:
+    """At most ``LISTED_AT_INFO`` keys, then how many more: ``a, b, c and 19,990 more``."""
+    shown = ", ".join(label(key) for key in keys[:LISTED_AT_INFO])
+    rest = len(keys) - LISTED_AT_INFO
+    return f"{shown} and {rest:,} more" if rest > 0 else shown
 
 
 def push_partial(context: Mapping[str, Any], keys: Sequence[str], result: SendResult) -> None:
@@ -68,6 +81,44 @@ def push_partial(context: Mapping[str, Any], keys: Sequence[str], result: SendRe
         )
 
 
+def skip_earlier(
+    log: logging.Logger | Any,
+    ledger: SendLedger | None,
+    keys: Sequence[str],
+    result: SendResult,
+    wording: Wording,
+    label: Callable[[str], str],
+    ledger_key: Callable[[str], str],
+) -> list[str]:
+    """Put earlier tries' IDs in ``result``; returns the keys still to send, in order."""
+    if ledger is None:
+        return list(keys)
+    earlier = ledger.load()
+    wanted = {ledger_key(key) for key in keys}
+    for key in keys:
+        if ledger_key(key) in earlier.ids:
+            result.message_ids[key] = earlier.ids[ledger_key(key)]
+    skipped = [key for key in keys if key in result.message_ids]
+    if skipped:
+        log.info(
+            "%d %s(s) got a message ID in an earlier try and are skipped: %s.",
+            len(skipped),
+            wording.noun,
+            sample(skipped, label),
+        )
+        log.debug("Skipped, sent in an earlier try: %s", ", ".join(map(label, skipped)))
+    if earlier.fingerprints - {ledger.sending}:
+        log.info(
+            "The text renders differently from the one an earlier try sent (e.g. a template naming the "
+            "try or a time): each %s that got the earlier text is still skipped, never texted twice.",
+            wording.noun,
+        )
+    others = len(set(earlier.ids) - wanted)
+    if others:
+        log.info("%d %s(s) sent by an earlier try are not among this try's recipients.", others, wording.noun)
+    return [key for key in keys if key not in result.message_ids]
+
+
 def send_with_ledger(
     *,
     log: logging.Logger | Any,
@@ -77,14 +128,18 @@ def send_with_ledger(
     result: SendResult,
     send: Send,
     wording: Wording,
+    log_plan: Callable[[list[str]], None],
     label: Callable[[str], str] = str,
+    ledger_key: Callable[[str], str] = str,
 ) -> SendResult:
     """
-    One try: send to the ``keys`` without an ID in ``ledger``, recording each batch's IDs.
+    One try: send to the ``keys`` without an ID in ``ledger``, recording each wave of IDs.
 
     ``result`` starts empty (it may carry extra data, e.g. a personalised send's
-    numbers) and is returned holding every ID, earlier tries' included. ``label``
-    names a key in messages (a personalised send shows ``client_id (number)``).
+    numbers) and is returned holding every ID, earlier tries' included. ``log_plan``
+    logs what this try will send (the keys still pending). ``label`` names a key in
+    messages (a personalised send shows ``client_id (number)``); ``ledger_key`` is what the
+    ledger keeps a key's ID under (a personalised message's client ID *and* number).
 
     :raises AirflowFailException: when no retry can help (a permanent whole-request
         error, or every refusal permanent).
@@ -92,58 +147,26 @@ def send_with_ledger(
     :raises ClockworkSendError: for a request that failed otherwise (retryable), with a
         note of any IDs the ledger could not record.
     """
-    earlier = ledger.load() if ledger is not None else {}
-    result.message_ids.update({k: earlier[k] for k in keys if k in earlier})
-    pending = [k for k in keys if k not in result.message_ids]
-    if result.message_ids:
-        log.info(
-            "%d %s(s) %s: %s",
-            len(result.message_ids),
-            wording.noun,
-            wording.skipped,
-            ", ".join(label(k) for k in result.message_ids),
-        )
-    unrecorded: dict[str, str] = {}
-
-    def on_batch(answer: SendResult) -> None:
-        if ledger is None or not answer.message_ids:
-            return
-        try:
-            ledger.record(answer.message_ids)
-        except Exception as error:
-            # Sending goes on; a failure below names these, as a retry sends them again.
-            unrecorded.update(answer.message_ids)
-            log.warning(
-                "Could not write the retry ledger %s (%s): a retry would text these %d %s(s) again: %s",
-                ledger.key,
-                error,
-                len(answer.message_ids),
-                wording.noun,
-                ", ".join(label(k) for k in answer.message_ids),
-            )
-        else:
-            unrecorded.clear()  # each write stores every ID so far
-
-    def unrecorded_note() -> str:
-        if not unrecorded:
-            return ""
-        return (
-            " Texted in this try but not recorded for retries (the retry ledger could not be "
-            f"written), so a retry texts them again: {', '.join(label(k) for k in unrecorded)}."
-        )
-
+    pending = skip_earlier(log, ledger, keys, result, wording, label, ledger_key)
+    if not pending:
+        log.info("Nothing left to send: every %s got a message ID in an earlier try.", wording.noun)
+        return result
+    log_plan(pending)
+    labels = {ledger_key(key): label(key) for key in keys}
+    recorder = Recorder(log, ledger, wording, labels, ledger_key)
     try:
-        result.update(send(pending, on_batch))
+        result.update(send(pending, recorder.on_batch))
     except ClockworkSendError as error:
         result.update(error.result)
         push_partial(context, keys, result)
-        error.reason += unrecorded_note()
+        error.reason += recorder.unrecorded_note()
         if isinstance(error, ClockworkRequestError) and error.permanent:
             # Every try would send the same request and get the same answer.
             raise AirflowFailException(
                 f"{error} Not retried: Clockwork's Error {error.code} is permanent."
             ) from error
         raise
+    recorder.retry_unwritten()
     log.info("Clockwork accepted %d %s(s).", len(result.message_ids), wording.noun)
     if result.errors:
         push_partial(context, keys, result)
@@ -154,12 +177,70 @@ def send_with_ledger(
         if all(error.permanent for error in result.errors.values()):
             raise AirflowFailException(
                 f"{refused} Not retried: every refusal is permanent (a retry would get the same answer)."
-                + unrecorded_note()
+                + recorder.unrecorded_note()
             )
         raise AirflowException(
-            f"{refused} {wording.retry_scope}" + permanent_note(result, label) + unrecorded_note()
+            f"{refused} {wording.retry_scope}" + permanent_note(result, label) + recorder.unrecorded_note()
         )
     return result
+
+
+class Recorder:
+    """Writes each wave of IDs to the ledger; a failed write is logged and retried with the next."""
+
+    def __init__(
+        self,
+        log: logging.Logger | Any,
+        ledger: SendLedger | None,
+        wording: Wording,
+        labels: dict[str, str],
+        ledger_key: Callable[[str], str],
+    ) -> None:
+        self.log = log
+        self.ledger = ledger
+        self.wording = wording
+        self.ledger_key = ledger_key
+        self.labels = labels
+        """How failures name each ledger key."""
+
+    def on_batch(self, answer: SendResult) -> None:
+        if self.ledger is not None and answer.message_ids:
+            self._write({self.ledger_key(key): id_ for key, id_ in answer.message_ids.items()})
+
+    def retry_unwritten(self) -> None:
+        """One more try for IDs whose write failed, before the try ends."""
+        if self.ledger is not None and self.ledger.unwritten:
+            self._write({})
+
+    def _write(self, message_ids: Mapping[str, str]) -> None:
+        assert self.ledger is not None
+        try:
+            self.ledger.record(message_ids)
+        except Exception as error:
+            # Sending goes on; a failure below names these, as a retry would send them again.
+            unwritten = self.unwritten_labels()
+            self.log.warning(
+                "Could not write the retry ledger of %s (%s): a retry would text these %d %s(s) again "
+                "unless a later write succeeds: %s",
+                self.ledger.scope,
+                error,
+                len(unwritten),
+                self.wording.noun,
+                sample(unwritten),
+            )
+
+    def unwritten_labels(self) -> list[str]:
+        unwritten = self.ledger.unwritten if self.ledger is not None else {}
+        return [self.labels.get(key, key) for key in unwritten]
+
+    def unrecorded_note(self) -> str:
+        unwritten = self.unwritten_labels()
+        if not unwritten:
+            return ""
+        return (
+            " Texted in this try but not recorded for retries (the retry ledger could not be "
+            f"written), so a retry texts them again: {', '.join(unwritten)}."
+        )
 
 
 def permanent_note(result: SendResult, label: Callable[[str], str]) -> str:
@@ -168,13 +249,3 @@ def permanent_note(result: SendResult, label: Callable[[str], str]) -> str:
     if not permanent:
         return ""
     return f" Refused permanently (a retry gets the same answer): {', '.join(label(k) for k in permanent)}."
-
-
-def clear_ledger(log: logging.Logger | Any, ledger: SendLedger | None) -> None:
-    """After a successful send: the ledger is no longer needed."""
-    if ledger is None:
-        return
-    try:
-        ledger.clear()
-    except Exception as error:  # everything was sent: a leftover ledger only costs space
-        log.warning("Could not delete the retry ledger %s: %s", ledger.key, error)

@@ -6,12 +6,13 @@ parse) loads neither ``requests`` nor the hook: they are imported in ``execute``
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
-from airflow_provider_clockwork.operators.sms import PARTIAL_XCOM_KEY
+from airflow_provider_clockwork.operators._ledgered_send import PARTIAL_XCOM_KEY, with_ledger_cleanup
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -41,8 +42,8 @@ class ClockworkSendPersonalisedSmsOperator(BaseOperator):
     to XCom under ``message_ids`` and the task fails listing each refused
     ``client_id (number)`` with Clockwork's code and text (``AirflowFailException``,
     without retries, when every refusal is permanent). A retry of the task instance
-    sends only the messages that have no message ID yet, as long as the list of
-    messages is the same (see :mod:`airflow_provider_clockwork.ledger`).
+    sends only the messages whose ``client_id`` and number have no message ID yet,
+    whatever their text renders to now (see :mod:`airflow_provider_clockwork.ledger`).
 
     :param messages: a list of message mappings, or an upstream task's output
         (``XComArg``) holding one. Templated: strings inside the mappings are rendered.
@@ -64,6 +65,7 @@ class ClockworkSendPersonalisedSmsOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.on_success_callback = with_ledger_cleanup(self.on_success_callback)
         self.messages = messages
         self.clockwork_conn_id = clockwork_conn_id
         self.max_concurrent_requests = max_concurrent_requests
@@ -71,12 +73,8 @@ class ClockworkSendPersonalisedSmsOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, str]:
         from airflow_provider_clockwork.exceptions import ClockworkInputError
         from airflow_provider_clockwork.hooks.clockwork import ClockworkHook
-        from airflow_provider_clockwork.ledger import SendLedger, personalised_identity
-        from airflow_provider_clockwork.operators._ledgered_send import (
-            MESSAGES,
-            clear_ledger,
-            send_with_ledger,
-        )
+        from airflow_provider_clockwork.ledger import SendLedger, fingerprint
+        from airflow_provider_clockwork.operators._ledgered_send import MESSAGES, send_with_ledger
         from airflow_provider_clockwork.protocol.personalised import PersonalisedResult
 
         if isinstance(self.messages, str):
@@ -89,9 +87,9 @@ class ClockworkSendPersonalisedSmsOperator(BaseOperator):
             clockwork_conn_id=self.clockwork_conn_id, max_concurrent_requests=self.max_concurrent_requests
         )
         prepared = hook.prepare_messages(self.messages)
-        self._log_plan(prepared)
         by_id = {sms.client_id: sms for sms in prepared}
-        ledger = SendLedger.for_identity(context, personalised_identity(prepared))
+        sending = fingerprint([[sms.client_id, sms.to, sms.message.content] for sms in prepared])
+        ledger = SendLedger.for_task(context, sending)
         result = PersonalisedResult(numbers={sms.client_id: sms.to for sms in prepared})
         try:
             send_with_ledger(
@@ -104,14 +102,16 @@ class ClockworkSendPersonalisedSmsOperator(BaseOperator):
                     [by_id[client_id] for client_id in pending], on_batch=on_batch
                 ),
                 wording=MESSAGES,
+                log_plan=lambda pending: self._log_plan([by_id[client_id] for client_id in pending]),
                 label=result.label,
+                ledger_key=lambda client_id: json.dumps([client_id, by_id[client_id].to]),
             )
         finally:
             hook.close()
-        clear_ledger(self.log, ledger)
         return {client_id: result.message_ids[client_id] for client_id in by_id}
 
     def _log_plan(self, messages: list[PersonalisedSms]) -> None:
+        from airflow_provider_clockwork.operators._ledgered_send import sample
         from airflow_provider_clockwork.protocol.personalised import MAX_MESSAGES_PER_XML_REQUEST
 
         requests = -(-len(messages) // MAX_MESSAGES_PER_XML_REQUEST)
@@ -127,5 +127,6 @@ class ClockworkSendPersonalisedSmsOperator(BaseOperator):
             requests,
             sum(sms.message.measure.parts for sms in messages),
         )
+        self.log.debug("Sending: %s", ", ".join(sms.label for sms in messages))
         if altered:
-            self.log.info("Characters outside GSM-7 replaced or removed in: %s", ", ".join(altered))
+            self.log.info("Characters outside GSM-7 replaced or removed in: %s.", sample(altered))

@@ -11,13 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
+from airflow_provider_clockwork.operators._ledgered_send import PARTIAL_XCOM_KEY, with_ledger_cleanup
+
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_clockwork.protocol.message import Message
 
-PARTIAL_XCOM_KEY = "message_ids"
-"""The XCom key of the IDs a failed try obtained (both sending operators use it)."""
+
+__all__ = ["PARTIAL_XCOM_KEY", "ClockworkSendSmsOperator"]
 
 
 class ClockworkSendSmsOperator(BaseOperator):
@@ -31,11 +33,15 @@ class ClockworkSendSmsOperator(BaseOperator):
     On success the task returns ``{number: message_id}`` for every recipient. If
     Clockwork refuses some numbers, the others are still sent, their IDs are pushed
     to XCom under ``message_ids`` and the task fails listing each refused number with
-    Clockwork's code and text. A retry of the task texts only the numbers that have
-    no message ID yet (see :mod:`airflow_provider_clockwork.ledger`). When no retry
-    can help (every refusal permanent, or a permanent whole-request error such as a
-    wrong key; see :mod:`airflow_provider_clockwork.protocol.codes`) the task fails
-    with ``AirflowFailException`` and Airflow does not retry it.
+    Clockwork's code and text. A retry of the task instance texts only the numbers
+    that have no message ID yet, even when the text renders differently in the retry
+    or the earlier try failed after its send: the IDs are kept in a ledger of the task
+    instance (see :mod:`airflow_provider_clockwork.ledger`) that a success callback
+    this operator adds removes once Airflow has recorded the success. When no retry
+    can help (bad input or connection settings found before any request, every
+    refusal permanent, or a permanent whole-request error such as a wrong key; see
+    :mod:`airflow_provider_clockwork.protocol.codes`) the task fails with
+    ``AirflowFailException`` and Airflow does not retry it.
 
     :param to: comma-separated numbers, or a list of numbers (strings or integers). Templated.
     :param content: the message text. Templated.
@@ -75,6 +81,7 @@ class ClockworkSendSmsOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.on_success_callback = with_ledger_cleanup(self.on_success_callback)
         self.to = to
         self.content = content
         self.sender = sender
@@ -86,12 +93,8 @@ class ClockworkSendSmsOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, str]:
         from airflow_provider_clockwork.hooks.clockwork import ClockworkHook
-        from airflow_provider_clockwork.ledger import SendLedger
-        from airflow_provider_clockwork.operators._ledgered_send import (
-            NUMBERS,
-            clear_ledger,
-            send_with_ledger,
-        )
+        from airflow_provider_clockwork.ledger import SendLedger, fingerprint
+        from airflow_provider_clockwork.operators._ledgered_send import NUMBERS, send_with_ledger
         from airflow_provider_clockwork.protocol.results import SendResult
 
         hook = ClockworkHook(
@@ -100,8 +103,7 @@ class ClockworkSendSmsOperator(BaseOperator):
         numbers, message = hook.prepare(
             self.to, self.content, self.sender, self.long, self.invalid_char_action, self.delivery_receipt
         )
-        self._log_plan(numbers, message)
-        ledger = SendLedger.for_task(context, message)
+        ledger = SendLedger.for_task(context, fingerprint(message.content, message.sender, message.long))
         try:
             result = send_with_ledger(
                 log=self.log,
@@ -111,22 +113,25 @@ class ClockworkSendSmsOperator(BaseOperator):
                 result=SendResult(),
                 send=lambda pending, on_batch: hook.send_message(pending, message, on_batch=on_batch),
                 wording=NUMBERS,
+                log_plan=lambda pending: self._log_plan(pending, message),
             )
         finally:
             hook.close()
-        clear_ledger(self.log, ledger)
         return {number: result.message_ids[number] for number in numbers}
 
     def _log_plan(self, numbers: list[str], message: Message) -> None:
+        from airflow_provider_clockwork.operators._ledgered_send import sample
+
         self.log.info(
-            "Texting %d number(s): %s, %d %s character(s) in %d part(s), about %d credit(s).",
+            "Texting %d number(s) (%s), %d %s character(s) in %d part(s), about %d credit(s).",
             len(numbers),
-            ", ".join(numbers),
+            sample(numbers),
             message.measure.length,
             message.measure.encoding,
             message.measure.parts,
             message.measure.parts * len(numbers),
         )
+        self.log.debug("Texting: %s", ", ".join(numbers))
         if message.invalid_char_action is not None and message.arrives_as != message.content:
             self.log.info(
                 "invalid_char_action=%r: the text arrives as %r.",

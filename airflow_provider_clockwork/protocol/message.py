@@ -224,12 +224,11 @@ def prepare_message(
     text, size = check_content(content, long, action)
     checked_sender = check_sender(sender)
     if rendered_from_missing(text):
-        raise missing_value_error(
-            f"Content {text!r}", "not a message; check the template that produced it."
-        )
+        raise missing_value_error(f"Content {text!r}", "not a message; check the template that produced it.")
     if checked_sender is not None and rendered_from_missing(checked_sender):
         raise missing_value_error(
-            f"Sender {checked_sender!r}", "not a sender; leave sender unset (None) to use the connection's default."
+            f"Sender {checked_sender!r}",
+            "not a sender; leave sender unset (None) to use the connection's default.",
         )
     message = Message(
         content=text,

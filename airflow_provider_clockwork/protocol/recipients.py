@@ -12,7 +12,11 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
-from airflow_provider_clockwork.protocol.errors import InvalidInputError, missing_value_error, rendered_from_missing
+from airflow_provider_clockwork.protocol.errors import (
+    InvalidInputError,
+    missing_value_error,
+    rendered_from_missing,
+)
 
 MAX_RECIPIENTS_PER_REQUEST = 50
 MIN_DIGITS = 7
@@ -51,7 +55,9 @@ def normalise_number(entry: object) -> str:
     if not text.strip():
         raise InvalidInputError(f"Recipient list has an empty entry ({entry!r}).")
     if rendered_from_missing(text):
-        raise missing_value_error(f"Recipient {shown!r}", "not a phone number; check the template that produced it.")
+        raise missing_value_error(
+            f"Recipient {shown!r}", "not a phone number; check the template that produced it."
+        )
     number = _DECORATION.sub("", text)
     if number.startswith("+"):
         number = number[1:]

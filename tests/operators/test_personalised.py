@@ -16,12 +16,10 @@ import pytest
 
 from airflow_provider_clockwork.emulator import ClockworkEmulator
 from airflow_provider_clockwork.exceptions import AirflowFailException, ClockworkInputError
-from airflow_provider_clockwork.ledger import MemoryStore, SendLedger, personalised_identity
 from airflow_provider_clockwork.operators.personalised import (
     PARTIAL_XCOM_KEY,
     ClockworkSendPersonalisedSmsOperator,
 )
-from airflow_provider_clockwork.protocol.personalised import prepare_personalised
 from tests.reliability.harness import TaskOutcome, memory_ledger, run_tries
 
 KEY = "cw-personalised-K3y"
@@ -198,20 +196,26 @@ def test_a_wrong_key_fails_without_retry(emulator, monkeypatch) -> None:
     assert "wrong-key" not in outcome.final.message
 
 
-def test_a_changed_list_of_messages_is_a_new_send() -> None:
-    store = MemoryStore()
-    context = {"ti": type("TI", (), {"dag_id": "d", "task_id": "t", "map_index": -1})(), "run_id": "r"}
-    same = prepare_personalised(MESSAGES)
-    changed = prepare_personalised([*MESSAGES[:2], {**MESSAGES[2], "content": "Ann, parcel at 4"}])
+def test_a_retry_skips_each_message_whose_client_id_and_number_got_an_id_whatever_its_text(
+    emulator, log_text
+) -> None:
+    emulator.refuse(B, code=3, description="Insufficient Credits Available", times=1)
+    rerendered = [{**message, "content": message["content"] + " (try 2)"} for message in MESSAGES]
+    rerendered[0]["to"] = C  # ann's number changed: a different message, sent again
 
-    first = SendLedger.for_identity(context, personalised_identity(same), store)
-    again = SendLedger.for_identity(context, personalised_identity(prepare_personalised(MESSAGES)), store)
-    other = SendLedger.for_identity(context, personalised_identity(changed), store)
-    plain = SendLedger.for_task(context, same[0].message, store)
+    with memory_ledger():
+        first = run_tries(ClockworkSendPersonalisedSmsOperator(task_id="send", messages=MESSAGES), 0, "r")
+        second = run_tries(ClockworkSendPersonalisedSmsOperator(task_id="send", messages=rerendered), 0, "r")
 
-    assert first is not None and again is not None and other is not None and plain is not None
-    assert first.key == again.key
-    assert len({first.key, other.key, plain.key}) == 3
+    assert not first.succeeded and second.succeeded, second.final.message
+    assert [(m["client_id"], m["to"]) for m in emulator.messages()] == [
+        ("ann", A),
+        ("ann-2", A),
+        ("ann", C),
+        ("bob", B),
+    ]
+    assert second.final_ids()["ann-2"] == first.final.xcoms[PARTIAL_XCOM_KEY]["ann-2"]
+    assert "renders differently" in log_text()
 
 
 def test_the_plan_names_the_messages_whose_text_is_altered(emulator, log_text) -> None:

@@ -3,7 +3,7 @@
 ``airflow dags test`` takes ~15 s a run, too slow for a hundred fault scenarios, so
 each try here is one ``execute(context)`` call with what Airflow provides between
 tries: a task instance whose XComs are cleared before every try, a ledger store that
-persists across tries (Airflow Variables in real runs), no retry after an
+persists across tries (Airflow the task state store or Variables in real runs), no retry after an
 ``AirflowFailException``, and a retry after any other exception while tries remain.
 The verdict comes from the emulator's own record of what it accepted.
 """
@@ -22,7 +22,7 @@ from typing import Any
 from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_provider_clockwork.exceptions import AirflowFailException
-from airflow_provider_clockwork.ledger import MemoryStore, set_default_store
+from airflow_provider_clockwork.ledger import AIRFLOW_2, MemoryStore, set_fallback_store
 from airflow_provider_clockwork.operators.sms import PARTIAL_XCOM_KEY, ClockworkSendSmsOperator
 
 RETURN_VALUE = "return_value"
@@ -43,6 +43,7 @@ class FakeTaskInstance:
         self.map_index = map_index
         self.try_number = 0
         self.xcoms: dict[str, Any] = {}
+        self.task: Any = None
 
     def xcom_push(self, key: str, value: Any) -> None:
         # Airflow stores XComs as JSON: what cannot be serialised would fail there too.
@@ -97,6 +98,7 @@ def run_tries(
     """Up to ``retries + 1`` tries of ``operator``, stopping at success or AirflowFailException.
 
     ``between_tries`` runs before every try but the first (e.g. to bring a server back).
+    After a success, the success callbacks run as Airflow runs them (they delete the ledger).
     """
     ti = FakeTaskInstance("reliability", operator.task_id, run_id)
     context: dict[str, Any] = {"ti": ti, "task_instance": ti, "run_id": run_id}
@@ -114,19 +116,32 @@ def run_tries(
             continue
         ti.xcom_push(RETURN_VALUE, value)
         outcome.tries.append(TryOutcome(ti.try_number, None, ti.xcoms))
+        record_success(operator, ti, context)
         break
     return outcome
 
 
+def record_success(operator: Any, ti: FakeTaskInstance, context: dict[str, Any]) -> None:
+    """What Airflow does once a try succeeded: the success callbacks, and on Airflow 2 the listeners
+    (which Airflow 2 calls after saving the state; the provider's deletes the ledger there)."""
+    for callback in operator.on_success_callback:
+        callback(context)
+    if AIRFLOW_2:
+        from airflow_provider_clockwork.plugins import ledger_listener
+
+        ti.task = operator
+        ledger_listener.on_task_instance_success(None, ti)
+
+
 @contextmanager
 def memory_ledger() -> Iterator[MemoryStore]:
-    """Ledgers in memory for the block (they persist across tries, as Variables do)."""
+    """Ledgers in memory for the block (they persist across tries, as Airflow's stores do)."""
     store = MemoryStore()
-    previous = set_default_store(store)
+    previous = set_fallback_store(store)
     try:
         yield store
     finally:
-        set_default_store(previous)
+        set_fallback_store(previous)
 
 
 def named_unknown(message: str) -> set[str]:

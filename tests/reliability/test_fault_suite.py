@@ -185,8 +185,9 @@ def test_no_duplicate_no_loss_no_key(scenario: Scenario, servers, monkeypatch, l
             lambda: run_tries(operator, scenario.retries, f"manual__{scenario}", between_tries)
         )
         left_in_ledger: dict[str, str] = {}
-        for stored in store.snapshot().values():
-            left_in_ledger.update(stored["message_ids"])
+        for chunks in store.snapshot().values():
+            for chunk in chunks.values():
+                left_in_ledger.update(chunk["ids"])
 
     messages = servers.messages()
     verdict = judge(recipients, messages, outcome)
