@@ -19,6 +19,7 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_provider_clockwork.emulator import ClockworkEmulator
+from airflow_provider_clockwork.exceptions import AirflowFailException
 from airflow_provider_clockwork.hooks.clockwork import ClockworkHook
 from airflow_provider_clockwork.operators.sms import PARTIAL_XCOM_KEY, ClockworkSendSmsOperator
 from tests.reliability.harness import FakeTaskInstance, exception_texts, memory_ledger
@@ -134,6 +135,8 @@ def run_operator(operator: ClockworkSendSmsOperator) -> tuple[BaseException | No
 def check_refused_before_sending(error: BaseException | None, bad_shows: str, emulator) -> None:
     assert error is not None, "the bad input was accepted"
     assert isinstance(error, AirflowException), repr(error)
+    # A retry cannot fix bad input: Airflow fails the task at once instead of using its retries.
+    assert isinstance(error, AirflowFailException), repr(error)
     assert bad_shows in str(error)
     assert not any(KEY in text for text in exception_texts(error))
     assert emulator.requests() == []
@@ -166,19 +169,23 @@ def test_operator_refuses_before_any_request(bad: Bad, emulator, monkeypatch) ->
     ("field_name", "value", "shows"),
     [
         ("to", None, "Recipient 'None'"),
+        ("to", "NOTSET", "Recipient 'NOTSET' is what a template renders for a missing value"),
         ("to", "", "empty entry ('')"),
         ("to", "   ", "empty entry ('   ')"),
         ("content", None, "Content 'None'"),
+        ("content", "NOTSET", "Content 'NOTSET' is what a template renders for a missing value"),
         ("content", "", "Content ''"),
         ("content", "  ", "Content '  '"),
         ("sender", None, "Sender 'None'"),
+        ("sender", "NOTSET", "Sender 'NOTSET' is what a template renders for a missing value"),
         ("sender", "", "Sender ''"),
     ],
 )
 def test_templates_rendering_to_nothing_fail_before_any_request(
     field_name, value, shows, emulator, monkeypatch
 ) -> None:
-    """``{{ params.value }}`` renders Python's None as the text 'None': never a number, text or sender."""
+    """``{{ params.value }}`` renders Python's None as 'None', and ``{{ var.value.get('missing') }}``
+    renders Airflow 3.3's NOTSET as 'NOTSET': never a number, text or sender."""
     use_connection(monkeypatch, emulator)
     fields = {"to": GOOD_TO, "content": GOOD_CONTENT, "sender": None, field_name: "{{ params.value }}"}
     operator = ClockworkSendSmsOperator(task_id="send", **fields)
