@@ -94,11 +94,15 @@ def run_tries(
     retries: int,
     run_id: str,
     between_tries: Callable[[], None] | None = None,
+    after_execute: Callable[[int, Any], Any] | None = None,
 ) -> TaskOutcome:
     """Up to ``retries + 1`` tries of ``operator``, stopping at success or AirflowFailException.
 
     ``between_tries`` runs before every try but the first (e.g. to bring a server back).
-    After a success, the success callbacks run as Airflow runs them (they delete the ledger).
+    ``after_execute(try_number, value)`` stands for what runs between ``execute`` and the
+    try's success (a subclass's code, the XCom push): it may raise, or return a value that
+    cannot be pushed. After a success, the success callbacks run as Airflow runs them (they
+    delete the ledger).
     """
     ti = FakeTaskInstance("reliability", operator.task_id, run_id)
     context: dict[str, Any] = {"ti": ti, "task_instance": ti, "run_id": run_id}
@@ -109,12 +113,14 @@ def run_tries(
         ti.start_try()
         try:
             value = operator.execute(context)
+            if after_execute is not None:
+                value = after_execute(ti.try_number, value)
+            ti.xcom_push(RETURN_VALUE, value)
         except Exception as error:  # Airflow retries any exception, bar AirflowFailException
             outcome.tries.append(TryOutcome(ti.try_number, error, ti.xcoms))
             if isinstance(error, AirflowFailException):
                 break
             continue
-        ti.xcom_push(RETURN_VALUE, value)
         outcome.tries.append(TryOutcome(ti.try_number, None, ti.xcoms))
         record_success(operator, ti, context)
         break
