@@ -10,13 +10,15 @@ VENV2 ?= .venv-airflow2
 STAMP2 := $(VENV2)/.installed
 VENV_BENCH ?= .venv-bench
 STAMP_BENCH := $(VENV_BENCH)/.installed
+# The browser of the deployment tier's UI check: Debian's, as Playwright's own download is not used.
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install demo test test-airflow3 test-airflow2 lint bench clean
+.PHONY: install demo test test-airflow3 test-airflow2 e2e screenshots chromium lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,e2e]"
 	touch $(STAMP)
 
 $(STAMP2): pyproject.toml
@@ -32,6 +34,12 @@ $(STAMP_BENCH): pyproject.toml
 
 install: $(STAMP)
 
+# Runs only when the browser is missing (CI starts on a fresh machine, as root).
+$(CHROMIUM):
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+chromium: $(CHROMIUM)
+
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
@@ -42,8 +50,16 @@ lint: $(STAMP)
 
 test: lint test-airflow3 test-airflow2
 
-test-airflow3: $(STAMP)
+# Includes the deployment tier (tests/deployment, marker `deployment`), which `make e2e` runs alone.
+test-airflow3: $(STAMP) $(CHROMIUM)
 	$(BIN)/pytest
+
+e2e: $(STAMP) $(CHROMIUM)
+	$(BIN)/pytest -m deployment tests/deployment
+
+# The browser check alone, writing the screenshots of the connection form that docs/connection.md shows.
+screenshots: $(STAMP) $(CHROMIUM)
+	CLOCKWORK_SCREENSHOTS=docs/images $(BIN)/pytest tests/deployment/test_connection_form.py
 
 test-airflow2: $(STAMP2)
 	$(VENV2)/bin/pytest

@@ -1,0 +1,195 @@
+"""A real Airflow 3 deployment on loopback, for the deployment tier.
+
+The four components a user runs (api-server, scheduler, dag-processor, triggerer) start
+as separate processes in a throwaway ``AIRFLOW_HOME`` with SQLite and the LocalExecutor,
+every one of them in one process group that this module creates, so stopping the group
+stops what was started. Task processes leave that group (Airflow's supervisor gives each
+task its own), so every process also carries a marker in its environment, inherited by
+whatever it starts, and the ones still alive after the group stopped are ended by pid.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from contextlib import suppress
+from pathlib import Path
+
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+MARKER_VARIABLE = "CLOCKWORK_DEPLOYMENT_MARKER"
+STOP_GRACE_SECONDS = 10.0
+MIGRATE_TIMEOUT_SECONDS = 300.0
+# SQLite lets one writer in at a time and makes the others wait 5 s, then fail; on a busy
+# 2-core machine a write can wait longer than that, so the components wait up to this long.
+SQLITE_BUSY_SECONDS = 120
+DATABASE_SETTINGS_MODULE = "clockwork_deployment_database"
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 that nothing listens on now (the system picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def deployment_environment(root: Path, api_port: int, **extra: str) -> dict[str, str]:
+    """The environment of every component: the shell's, less its Airflow settings, plus ours.
+
+    The home is ``root/home`` and the DAGs folder ``root/dags``; ``root`` also holds a module
+    with the database's connect arguments (Airflow takes them only as an import path).
+    """
+    settings = f"SQLITE_CONNECT_ARGS = {{'timeout': {SQLITE_BUSY_SECONDS}}}\n"
+    (root / f"{DATABASE_SETTINGS_MODULE}.py").write_text(settings)
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "AIRFLOW_VAR_"))
+    }
+    base_url = f"http://127.0.0.1:{api_port}"
+    env.update(
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")])),
+        AIRFLOW_HOME=str(root / "home"),
+        AIRFLOW__CORE__DAGS_FOLDER=str(root / "dags"),
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS=f"{DATABASE_SETTINGS_MODULE}.SQLITE_CONNECT_ARGS",
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC=f"{DATABASE_SETTINGS_MODULE}.SQLITE_CONNECT_ARGS",
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__EXECUTOR="LocalExecutor",
+        AIRFLOW__CORE__PARALLELISM="4",
+        AIRFLOW__CORE__AUTH_MANAGER=(
+            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+        ),
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="True",
+        AIRFLOW__CORE__TEST_CONNECTION="Enabled",
+        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"{base_url}/execution/",
+        # Tasks wait this long for the API server (default 5 s), which waits for SQLite.
+        AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT=str(SQLITE_BUSY_SECONDS),
+        AIRFLOW__API__BASE_URL=base_url,
+        AIRFLOW__API__HOST="127.0.0.1",
+        AIRFLOW__API__PORT=str(api_port),
+        AIRFLOW__API__WORKERS="1",
+        AIRFLOW__API__SECRET_KEY=secrets.token_hex(16),
+        AIRFLOW__API_AUTH__JWT_SECRET=secrets.token_hex(32),
+        # Runs start only when a test triggers them: no scheduled run joins in.
+        AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
+        AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
+        AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(free_port()),
+        AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",
+    )
+    env.update(extra)
+    return env
+
+
+class AirflowDeployment:
+    """The components of one Airflow deployment, started and stopped together."""
+
+    def __init__(self, root: Path, env: Mapping[str, str]) -> None:
+        self.root = Path(root)
+        self.env = dict(env)
+        self.env[MARKER_VARIABLE] = secrets.token_hex(8)
+        self.home = Path(self.env["AIRFLOW_HOME"])
+        self.base_url = self.env["AIRFLOW__API__BASE_URL"]
+        self._processes: dict[str, subprocess.Popen[bytes]] = {}
+        self._group: int | None = None
+
+    def output_path(self, component: str) -> Path:
+        return self.root / f"{component}.out"
+
+    def prepare_database(self, migrated: Path | None = None) -> None:
+        """Start from a copy of an empty, migrated database when given one (a migration takes a
+        minute on a busy machine), else migrate a new one."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        if migrated is not None:
+            with sqlite3.connect(migrated) as source, sqlite3.connect(self.home / "airflow.db") as copy:
+                source.backup(copy)
+            return
+        done = subprocess.run(
+            [sys.executable, "-m", "airflow", "db", "migrate"],
+            env=self.env,
+            cwd=self.root,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=MIGRATE_TIMEOUT_SECONDS,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"airflow db migrate failed ({done.returncode}):\n{done.stdout[-3000:]}")
+
+    def start(self) -> None:
+        for component in COMPONENTS:
+            with self.output_path(component).open("wb") as output:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "airflow", component],
+                    env=self.env,
+                    cwd=self.root,
+                    stdin=subprocess.DEVNULL,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    # The first one leads a new group; the others join it.
+                    process_group=self._group or 0,
+                )
+            self._group = self._group or process.pid
+            self._processes[component] = process
+
+    def exited(self) -> dict[str, int]:
+        """Components that are no longer running, with their exit codes."""
+        return {
+            name: code for name, process in self._processes.items() if (code := process.poll()) is not None
+        }
+
+    def tail(self, lines: int = 30) -> str:
+        """The last lines each component printed, for a failure message."""
+        parts = []
+        for component in self._processes:
+            path = self.output_path(component)
+            text = path.read_text(errors="replace") if path.exists() else ""
+            parts.append(f"--- {component} ---\n" + "\n".join(text.splitlines()[-lines:]))
+        return "\n".join(parts)
+
+    def stop(self) -> None:
+        """SIGTERM the group, give it a grace period, then SIGKILL whatever we started that remains."""
+        if self._group is not None:
+            with suppress(ProcessLookupError):
+                os.killpg(self._group, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        while time.monotonic() < deadline and self._survivors():
+            time.sleep(0.5)
+        for pid in self._survivors():
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        for process in self._processes.values():
+            with suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
+
+    def _survivors(self) -> list[int]:
+        """Live processes (not zombies) that carry this deployment's marker."""
+        for process in self._processes.values():
+            process.poll()  # reaps a component that ended, so it is not counted
+        return [pid for pid in _pids_with_variable(MARKER_VARIABLE, self.env[MARKER_VARIABLE])]
+
+
+def _pids_with_variable(name: str, value: str) -> list[int]:
+    wanted = f"{name}={value}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if wanted in (entry / "environ").read_bytes().split(b"\0") and not _is_zombie(entry):
+                found.append(int(entry.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
+
+
+def _is_zombie(entry: Path) -> bool:
+    stat = (entry / "stat").read_text()
+    return stat[stat.rindex(")") + 2] == "Z"

@@ -1,0 +1,117 @@
+"""One real Airflow 3 deployment for the whole tier, with the emulator as Clockwork.
+
+Started once per session: the api-server, scheduler, dag-processor and triggerer in a
+throwaway ``AIRFLOW_HOME`` on loopback, the provider as installed in this environment, the
+two example DAGs the tier runs and ``dags/`` here. ``started_runs`` triggers every DAG run
+the tier checks at once, so they run side by side while the tests wait on each.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_clockwork.emulator.dag_runs import AirflowHome
+from airflow_provider_clockwork.emulator.server import ClockworkEmulator
+
+from .airflow_deployment import AirflowDeployment, deployment_environment, free_port
+from .rest_api import AirflowApi, wait_for
+
+TIER = Path(__file__).resolve().parent
+REPO = TIER.parent.parent
+EXAMPLE_DAGS = ("clockwork_pipeline_complete.py", "clockwork_credit_then_personalised.py")
+# The deadline run first: it lasts longest.
+TRIGGERED_DAGS = (
+    "clockwork_deploy_deadline",
+    "clockwork_deploy_retry",
+    "clockwork_deploy_failure",
+    "clockwork_deploy_mapped",
+    "clockwork_pipeline_complete",
+    "clockwork_credit_then_personalised",
+)
+TEAM_NUMBERS = "+44 7700 900751, +44 7700 900752"
+RETRY_REFUSED_NUMBERS = ("447700900722", "447700900725")
+START_TIMEOUT_SECONDS = 240.0
+
+
+@dataclass
+class Deployment:
+    api: AirflowApi
+    emulator: ClockworkEmulator
+    api_key: str
+    airflow: AirflowDeployment
+
+    @property
+    def ui_url(self) -> str:
+        return self.api.base_url
+
+
+def _fill_dags_folder(dags: Path) -> None:
+    dags.mkdir()
+    for name in EXAMPLE_DAGS:
+        shutil.copy(REPO / "example_dags" / name, dags / name)
+    for source in (TIER / "dags").glob("*.py"):
+        shutil.copy(source, dags / source.name)
+
+
+def _unused_database(airflow_home: AirflowHome) -> Path | None:
+    """The session's migrated database (see tests/conftest.py) while no DAG has run in it."""
+    path = airflow_home.path / "airflow.db"
+    with sqlite3.connect(path) as db:
+        (runs,) = db.execute("SELECT count(*) FROM dag_run").fetchone()
+    return path if runs == 0 else None
+
+
+def _wait_until_serving(airflow: AirflowDeployment, api: AirflowApi) -> None:
+    def logged_in() -> bool | None:
+        if exited := airflow.exited():
+            raise RuntimeError(f"Airflow components exited: {exited}\n{airflow.tail()}")
+        api.log_in()
+        return True
+
+    wait_for("the API server to hand out a token", logged_in, START_TIMEOUT_SECONDS)
+    api.wait_for_dags(list(TRIGGERED_DAGS), START_TIMEOUT_SECONDS)
+
+
+@pytest.fixture(scope="session")
+def deployment(tmp_path_factory: pytest.TempPathFactory, airflow_home: AirflowHome) -> Iterator[Deployment]:
+    from airflow import __version__ as airflow_version
+
+    if int(airflow_version.split(".")[0]) < 3:
+        pytest.skip(f"the deployment tier runs on Airflow 3 only (this is {airflow_version})")
+    api_key = f"deploy-{secrets.token_hex(12)}"
+    root = tmp_path_factory.mktemp("deployment")
+    _fill_dags_folder(root / "dags")
+    with ClockworkEmulator(keys=(api_key,)) as emulator:
+        env = deployment_environment(
+            root, free_port(), AIRFLOW_CONN_CLOCKWORK_DEFAULT=emulator.connection_json()
+        )
+        airflow = AirflowDeployment(root, env)
+        airflow.prepare_database(_unused_database(airflow_home))
+        airflow.start()
+        try:
+            api = AirflowApi(airflow.base_url)
+            try:
+                _wait_until_serving(airflow, api)
+            except AssertionError as error:
+                raise AssertionError(f"{error}\n{airflow.tail()}") from None
+            yield Deployment(api, emulator, api_key, airflow)
+        finally:
+            airflow.stop()
+
+
+@pytest.fixture(scope="session")
+def started_runs(deployment: Deployment) -> dict[str, str]:
+    """Every checked run, triggered at once: DAG ID → run ID."""
+    # The retry scenario: try 1 of each send gets a passing refusal (no credit) for one of its numbers.
+    for number in RETRY_REFUSED_NUMBERS:
+        deployment.emulator.refuse(number, code=3, description="Insufficient Credits", times=1)
+    deployment.api.set_variable("clockwork_team_numbers", TEAM_NUMBERS)
+    assert deployment.api.import_errors() == []
+    return {dag_id: deployment.api.unpause_and_trigger(dag_id) for dag_id in TRIGGERED_DAGS}
