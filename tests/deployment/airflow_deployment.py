@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from contextlib import suppress
 from pathlib import Path
 
+from airflow_provider_clockwork.emulator.dag_runs import AirflowHome
+
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 MARKER_VARIABLE = "CLOCKWORK_DEPLOYMENT_MARKER"
 STOP_GRACE_SECONDS = 10.0
@@ -110,18 +112,8 @@ class AirflowDeployment:
             with sqlite3.connect(migrated) as source, sqlite3.connect(self.home / "airflow.db") as copy:
                 source.backup(copy)
             return
-        done = subprocess.run(
-            [sys.executable, "-m", "airflow", "db", "migrate"],
-            env=self.env,
-            cwd=self.root,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=MIGRATE_TIMEOUT_SECONDS,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"airflow db migrate failed ({done.returncode}):\n{done.stdout[-3000:]}")
+        dags_folder = Path(self.env["AIRFLOW__CORE__DAGS_FOLDER"])
+        AirflowHome(self.home, dags_folder, env=self.env).migrate(timeout=MIGRATE_TIMEOUT_SECONDS)
 
     def start(self) -> None:
         for component in COMPONENTS:

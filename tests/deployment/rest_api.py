@@ -15,7 +15,8 @@ import requests
 
 FINISHED_RUN_STATES = frozenset({"success", "failed"})
 POLL_SECONDS = 1.0
-REQUEST_TIMEOUT_SECONDS = 60.0
+# Above the deployment's SQLite wait (airflow_deployment.SQLITE_BUSY_SECONDS), which a request may sit out.
+REQUEST_TIMEOUT_SECONDS = 180.0
 
 T = TypeVar("T")
 
