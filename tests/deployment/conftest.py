@@ -80,11 +80,18 @@ def _wait_until_serving(airflow: AirflowDeployment, api: AirflowApi) -> None:
 
 
 @pytest.fixture(scope="session")
-def deployment(tmp_path_factory: pytest.TempPathFactory, airflow_home: AirflowHome) -> Iterator[Deployment]:
+def airflow3() -> None:
+    """Skips the tier on Airflow 2 before anything is started or migrated."""
     from airflow import __version__ as airflow_version
 
     if int(airflow_version.split(".")[0]) < 3:
         pytest.skip(f"the deployment tier runs on Airflow 3 only (this is {airflow_version})")
+
+
+@pytest.fixture(scope="session")
+def deployment(
+    airflow3: None, tmp_path_factory: pytest.TempPathFactory, airflow_home: AirflowHome
+) -> Iterator[Deployment]:
     api_key = f"deploy-{secrets.token_hex(12)}"
     root = tmp_path_factory.mktemp("deployment")
     _fill_dags_folder(root / "dags")
