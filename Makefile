@@ -1,35 +1,49 @@
 # The two commands a newcomer runs: `make demo` and `make test`.
 # `.venv` has the newest Airflow 3 (the demo's and the linters' environment);
-# `.venv-airflow2` has Airflow 2.11, the oldest release the provider supports.
+# `.venv-airflow2` has Airflow 2.11, the oldest release the provider supports;
+# `.venv-floors` has every direct dependency at the lowest version pyproject.toml allows.
 # `.venv-bench` (for `make bench` only) adds the Slack provider, to compare import costs.
+# pip installs only uv into `.venv`; uv installs everything else, from one shared cache.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 VENV2 ?= .venv-airflow2
 STAMP2 := $(VENV2)/.installed
+VENV_FLOORS ?= .venv-floors
+STAMP_FLOORS := $(VENV_FLOORS)/.installed
 VENV_BENCH ?= .venv-bench
 STAMP_BENCH := $(VENV_BENCH)/.installed
 # The browser of the deployment tier's UI check: Debian's, as Playwright's own download is not used.
 CHROMIUM ?= /usr/bin/chromium
+# What must work at the floors: registration, the hook over the emulator, the operator's
+# execute (retries and permanence included) and the notifier.
+FLOORS_SMOKE := tests/test_provider_info.py tests/hooks/test_clockwork.py tests/operators/test_sms.py \
+	tests/notifications/test_clockwork.py tests/reliability/test_permanence.py
 
-.PHONY: install demo test test-airflow3 test-airflow2 e2e screenshots chromium lint bench clean
+.PHONY: install demo test test-airflow3 test-airflow2 test-floors e2e screenshots chromium lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,e2e]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	$(UV) pip install --quiet --python $(BIN)/python -e ".[dev,e2e]"
 	touch $(STAMP)
 
-$(STAMP2): pyproject.toml
-	$(PYTHON) -m venv $(VENV2)
-	$(VENV2)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV2)/bin/python -m pip install --quiet -e ".[dev]" "apache-airflow>=2.11.0,<3"
+$(STAMP2): pyproject.toml $(STAMP)
+	$(UV) venv --quiet --clear --seed --python $(PYTHON) $(VENV2)
+	$(UV) pip install --quiet --python $(VENV2)/bin/python -e ".[dev]" "apache-airflow>=2.11.0,<3"
 	touch $(STAMP2)
 
-$(STAMP_BENCH): pyproject.toml
-	$(PYTHON) -m venv $(VENV_BENCH)
-	$(VENV_BENCH)/bin/python -m pip install --quiet --disable-pip-version-check -e . apache-airflow-providers-slack
+$(STAMP_FLOORS): pyproject.toml scripts/floor_pins.py $(STAMP)
+	$(UV) venv --quiet --clear --seed --python $(PYTHON) $(VENV_FLOORS)
+	$(BIN)/python scripts/floor_pins.py > $(VENV_FLOORS)/floors.txt
+	$(UV) pip install --quiet --python $(VENV_FLOORS)/bin/python -e . "pytest>=8" --constraint $(VENV_FLOORS)/floors.txt
+	touch $(STAMP_FLOORS)
+
+$(STAMP_BENCH): pyproject.toml $(STAMP)
+	$(UV) venv --quiet --clear --seed --python $(PYTHON) $(VENV_BENCH)
+	$(UV) pip install --quiet --python $(VENV_BENCH)/bin/python -e . apache-airflow-providers-slack
 	touch $(STAMP_BENCH)
 
 install: $(STAMP)
@@ -48,7 +62,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint test-airflow3 test-airflow2
+test: lint test-airflow3 test-airflow2 test-floors
 
 # Includes the deployment tier (tests/deployment, marker `deployment`), which `make e2e` runs alone.
 test-airflow3: $(STAMP) $(CHROMIUM)
@@ -64,9 +78,12 @@ screenshots: $(STAMP) $(CHROMIUM)
 test-airflow2: $(STAMP2)
 	$(VENV2)/bin/pytest
 
+test-floors: $(STAMP_FLOORS)
+	$(VENV_FLOORS)/bin/pytest $(FLOORS_SMOKE)
+
 # Not part of `make test`: a few minutes of timed sends against the emulator; rewrites docs/benchmarks.md.
 bench: $(STAMP_BENCH)
 	$(VENV_BENCH)/bin/python bench/run.py --output docs/benchmarks.md
 
 clean:
-	rm -rf $(VENV) $(VENV2) $(VENV_BENCH) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV2) $(VENV_FLOORS) $(VENV_BENCH) .pytest_cache .mypy_cache .ruff_cache

@@ -13,15 +13,12 @@ from collections.abc import Sequence
 
 from airflow.providers.common.compat.sdk import AirflowException
 
-from airflow_provider_clockwork.protocol.codes import ClockworkErrorCode
-from airflow_provider_clockwork.protocol.results import SendResult, SmsError
-
 # Raised (by the operator) for failures no retry can fix: Airflow then fails the task
 # without using its retries. Re-exported here so the provider imports it in one place.
-try:
-    from airflow.providers.common.compat.sdk import AirflowFailException as AirflowFailException
-except ImportError:  # a common-compat release that does not map it: Airflow's own (the same class)
-    from airflow.exceptions import AirflowFailException as AirflowFailException  # type: ignore[no-redef]
+from airflow.providers.common.compat.sdk import AirflowFailException as AirflowFailException
+
+from airflow_provider_clockwork.protocol.codes import ClockworkErrorCode
+from airflow_provider_clockwork.protocol.results import SendResult, SmsError
 
 
 class ClockworkError(AirflowException):
