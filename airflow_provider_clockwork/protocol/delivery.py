@@ -28,6 +28,7 @@ from airflow_provider_clockwork.protocol.errors import (
     excerpt,
     refuse_unknown_keys,
 )
+from airflow_provider_clockwork.protocol.xml_document import serialise
 
 RECEIPT_FIELDS = ("msg_id", "to", "status", "detail", "err_code")
 """Clockwork's own fields of a form receipt; ``DlrContent`` cannot replace them."""
@@ -162,15 +163,9 @@ def _receipt_element(parent: ET.Element | None, receipt: DeliveryReceipt) -> ET.
     return element
 
 
-def _serialise(root: ET.Element) -> bytes:
-    # XML parsers turn a literal CR into LF; a character reference keeps it.
-    text = ET.tostring(root, encoding="unicode").replace("\r", "&#13;")
-    return ('<?xml version="1.0" encoding="UTF-8"?>' + text).encode("utf-8")
-
-
 def format_xml_receipt(receipt: DeliveryReceipt) -> bytes:
     """``DlrType`` 3: one ``<Receipt>`` as the whole document."""
-    return _serialise(_receipt_element(None, receipt))
+    return serialise(_receipt_element(None, receipt))
 
 
 def format_xml_receipts(receipts: Iterable[DeliveryReceipt]) -> bytes:
@@ -183,7 +178,7 @@ def format_xml_receipts(receipts: Iterable[DeliveryReceipt]) -> bytes:
     root = ET.Element(XML_RECEIPTS)
     for receipt in batch:
         _receipt_element(root, receipt)
-    return _serialise(root)
+    return serialise(root)
 
 
 def _from_element(element: ET.Element) -> DeliveryReceipt:

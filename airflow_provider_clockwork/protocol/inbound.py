@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from airflow_provider_clockwork.protocol.errors import InvalidInputError, excerpt
 from airflow_provider_clockwork.protocol.message import NOT_IN_XML
+from airflow_provider_clockwork.protocol.xml_document import serialise
 
 XML_INBOUND = "Inbound"
 # Form field -> XML element, in the order written.
@@ -90,9 +91,7 @@ def format_xml_inbound(message: InboundMessage) -> bytes:
     root = ET.Element(XML_INBOUND)
     for name, value in inbound_fields(message).items():
         ET.SubElement(root, _XML_ELEMENTS[name]).text = value
-    # XML parsers turn a literal CR into LF; a character reference keeps it.
-    text = ET.tostring(root, encoding="unicode").replace("\r", "&#13;")
-    return ('<?xml version="1.0" encoding="UTF-8"?>' + text).encode("utf-8")
+    return serialise(root)
 
 
 def parse_xml_inbound(body: bytes | str) -> InboundMessage:

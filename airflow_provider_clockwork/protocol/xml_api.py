@@ -18,17 +18,12 @@ from airflow_provider_clockwork.protocol.errors import UnreadableReplyError, exc
 from airflow_provider_clockwork.protocol.message import Message
 from airflow_provider_clockwork.protocol.personalised import PersonalisedResult, PersonalisedSms
 from airflow_provider_clockwork.protocol.results import SendResult, SmsError
+from airflow_provider_clockwork.protocol.xml_document import serialise
 
 SEND_PATH = "/xml/send.aspx"
 CREDIT_PATH = "/xml/credit.aspx"
 BALANCE_PATH = "/xml/balance.aspx"
 CONTENT_TYPE = "text/xml; charset=utf-8"
-
-
-def _serialise(root: ET.Element) -> bytes:
-    # XML parsers turn a literal CR into LF; a character reference keeps it.
-    text = ET.tostring(root, encoding="unicode").replace("\r", "&#13;")
-    return ('<?xml version="1.0" encoding="UTF-8"?>' + text).encode("utf-8")
 
 
 def _child(parent: ET.Element, tag: str, text: str) -> None:
@@ -65,7 +60,7 @@ def send_document(key: str, numbers: Iterable[str], message: Message) -> bytes:
     _child(root, "Key", key)
     for index, number in enumerate(numbers):
         _add_sms(root, number, message, index)
-    return _serialise(root)
+    return serialise(root)
 
 
 def personalised_document(key: str, messages: Iterable[PersonalisedSms]) -> bytes:
@@ -77,7 +72,7 @@ def personalised_document(key: str, messages: Iterable[PersonalisedSms]) -> byte
     _child(root, "Key", key)
     for index, sms in enumerate(messages):
         _add_sms(root, sms.to, sms.message, index, sms.client_id)
-    return _serialise(root)
+    return serialise(root)
 
 
 def _parse(body: bytes | str, secrets: tuple[str, ...], what: str) -> ET.Element:
@@ -223,7 +218,7 @@ def key_document(root_tag: str, key: str) -> bytes:
     """``<Credit><Key>…</Key></Credit>`` and its kin: a request that carries only the key."""
     root = ET.Element(root_tag)
     _child(root, "Key", key)
-    return _serialise(root)
+    return serialise(root)
 
 
 def parse_credit_reply(body: bytes | str, secrets: tuple[str, ...] = ()) -> int | SmsError:
@@ -270,7 +265,7 @@ def read_key_document(body: bytes, root_tag: str) -> str:
 def format_credit_reply(credit: int) -> bytes:
     root = ET.Element("Credit_Resp")
     _child(root, "Credit", str(credit))
-    return _serialise(root)
+    return serialise(root)
 
 
 def format_balance_reply(balance: Balance) -> bytes:
@@ -279,7 +274,7 @@ def format_balance_reply(balance: Balance) -> bytes:
     currency = ET.SubElement(root, "Currency")
     _child(currency, "Symbol", balance.currency_symbol)
     _child(currency, "Code", balance.currency_code)
-    return _serialise(root)
+    return serialise(root)
 
 
 @dataclass(frozen=True)
@@ -350,11 +345,11 @@ def format_send_reply(outcomes: Iterable[tuple[XmlSms, str | SmsError]]) -> byte
             _child(item, "ClientID", sms.client_id)
         if sms.wrapper_id is not None:
             _child(item, "WrapperID", sms.wrapper_id)
-    return _serialise(root)
+    return serialise(root)
 
 
 def format_request_error(error: SmsError, root_tag: str = "Message_Resp") -> bytes:
     root = ET.Element(root_tag)
     _child(root, "ErrNo", str(error.code))
     _child(root, "ErrDesc", error.description)
-    return _serialise(root)
+    return serialise(root)
