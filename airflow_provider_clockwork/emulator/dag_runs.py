@@ -5,6 +5,15 @@ in a subprocess exactly as a user would start it, then task states and XComs are
 read back from the run's metadata database. ``airflow dags test`` exits 0 even
 when tasks fail on Airflow 3, so callers must look at the states, not the exit code.
 
+Why the database and not a public interface: none reads this on both Airflow 2.11 and 3.x.
+No CLI command reads XComs on either, nor try numbers (``tasks states-for-dag-run -o json``
+gives states only); on 2.11, ``dags list-runs`` refuses a DAG that ``dags test`` ran (it is
+not in the ``dag`` table) and its JSON is mixed with log lines on stdout; the REST API needs
+an API server; and each CLI call is a full Airflow start-up (about 6 s of CPU) per run. So
+the reading is kept to three queries on columns every supported version shares:
+``dag_run`` (run_id, state), ``task_instance`` (task_id, map_index, state, try_number) and
+``xcom`` (task_id, key, map_index, value).
+
 A mapped task has one task instance (and XComs) per map index: ``task_states`` and
 ``xcom()`` show one of them, ``states_by_map_index()`` and ``xcoms_by_map_index()`` all.
 """
