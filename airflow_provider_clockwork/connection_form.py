@@ -42,7 +42,28 @@ EXTRA_FIELDS: dict[str, dict[str, Any]] = {
             "default": DEFAULT_MAX_CONCURRENT_REQUESTS,
         },
     },
+    "receiver_url": {
+        "label": "Receiver URL",
+        "description": (
+            "Where Clockwork reaches this Airflow's receiver, e.g. https://airflow.example.com/clockwork; "
+            "sends then ask for delivery receipts there."
+        ),
+        "schema": {"type": ["string", "null"]},
+    },
+    "receiver_token": {
+        "label": "Receiver token",
+        "description": "Secret in the receiver URLs Clockwork calls: at least 16 characters.",
+        "schema": {"type": ["string", "null"], "format": "password", "minLength": 16},
+    },
+    "allowed_senders": {
+        "label": "Allowed senders",
+        "description": "Numbers whose texts to your Clockwork number trigger DAGs (comma-separated).",
+        "schema": {"type": ["string", "null"]},
+    },
 }
+SECRET_EXTRA_FIELDS = frozenset(
+    name for name, field in EXTRA_FIELDS.items() if field["schema"].get("format") == "password"
+)
 
 HIDDEN_FIELDS = ["login", "schema", "extra"]
 RELABELING = {"password": "API key", "host": "Base URL (optional)"}
@@ -72,17 +93,18 @@ def ui_field_behaviour() -> dict[str, Any]:
 
 def form_widgets() -> dict[str, Any]:
     """Airflow 2's WTForms widgets for the extra fields (imports Flask only when called)."""
-    from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+    from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
     from flask_babel import lazy_gettext
-    from wtforms import StringField
+    from wtforms import PasswordField, StringField
     from wtforms.validators import Optional
 
-    return {
-        name: StringField(
+    def widget(name: str, field: dict[str, Any]) -> Any:
+        secret = name in SECRET_EXTRA_FIELDS
+        return (PasswordField if secret else StringField)(
             lazy_gettext(field["label"]),
             description=field["description"],
             validators=[Optional()],
-            widget=BS3TextFieldWidget(),
+            widget=BS3PasswordFieldWidget() if secret else BS3TextFieldWidget(),
         )
-        for name, field in EXTRA_FIELDS.items()
-    }
+
+    return {name: widget(name, field) for name, field in EXTRA_FIELDS.items()}

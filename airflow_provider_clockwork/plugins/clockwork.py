@@ -3,7 +3,9 @@
 Installing the provider is enough: Airflow loads it in every component. On Airflow 2
 it carries the listener that deletes a send's retry ledger once the task instance's
 success is saved (see :mod:`airflow_provider_clockwork.plugins.ledger_listener`); on
-Airflow 3 the operators' success callback does that, and the plugin adds nothing.
+Airflow 3 the operators' success callback does that. On Airflow 3.3 and newer it adds
+the receiver of Clockwork's delivery receipts and inbound texts, which the API server
+mounts under ``/clockwork`` (see :mod:`airflow_provider_clockwork.receiver`).
 """
 
 from __future__ import annotations
@@ -21,8 +23,19 @@ def _listeners() -> list[object]:
     return [ledger_listener]
 
 
+def _fastapi_apps() -> list[dict[str, object]]:
+    from airflow_provider_clockwork.receiver.store import store_available
+
+    if not store_available():
+        return []
+    from airflow_provider_clockwork.receiver.app import create_app
+
+    return [{"app": create_app(), "url_prefix": "/clockwork", "name": "Clockwork receiver"}]
+
+
 class ClockworkPlugin(AirflowPlugin):
     """Clockwork's additions to Airflow itself."""
 
     name = "clockwork"
     listeners = _listeners()
+    fastapi_apps = _fastapi_apps()

@@ -31,7 +31,18 @@ def test_form_has_labelled_timeout_and_sender_fields(providers_manager) -> None:
         "timeout": "Timeout (seconds)",
         "sender": "Default sender (From)",
         "max_concurrent_requests": "Concurrent requests",
+        "receiver_url": "Receiver URL",
+        "receiver_token": "Receiver token",
+        "allowed_senders": "Allowed senders",
     }
+
+
+def test_the_receiver_token_is_a_secret_field_and_no_other_is(providers_manager) -> None:
+    widgets = providers_manager.connection_form_widgets
+
+    secret = {name for name in EXTRA_FIELDS if widgets[f"extra__clockwork__{name}"].is_sensitive}
+
+    assert secret == {"receiver_token"}
 
 
 def test_form_hides_unused_fields_and_relabels_the_key(providers_manager) -> None:

@@ -1,0 +1,153 @@
+"""The receiver: a FastAPI app that takes Clockwork's delivery receipts and inbound texts.
+
+Mounted by Airflow 3.3's API server under ``/clockwork`` (see the provider's plugin),
+or served alone by ``python -m airflow_provider_clockwork.receiver``. Two paths per
+Clockwork connection, each with the connection's ``receiver_token`` in the query:
+
+- ``GET|POST /clockwork/<conn_id>/receipts?token=...``: receipts of every ``DlrType``
+  (1 query, 2 form, 3 XML, 4 XML batch);
+- ``POST /clockwork/<conn_id>/inbound?token=...``: inbound texts (form or XML).
+
+Clockwork has no Airflow account, so Airflow's API authentication does not apply; the
+token does. A missing token gets 401, a wrong one (or a connection without a receiver)
+404, and neither stores anything nor says which part was wrong. Bad input gets a 4xx
+naming the problem, again storing nothing; a failed write gets 500, so Clockwork calls
+again, which is harmless: every write is idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from airflow_provider_clockwork.protocol.errors import InvalidInputError
+from airflow_provider_clockwork.receiver import parsing
+from airflow_provider_clockwork.receiver.settings import TOKEN_PARAMETER, ReceiverSettings
+
+log = logging.getLogger(__name__)
+
+NOT_FOUND = JSONResponse({"detail": "Not found."}, status_code=404)
+
+
+def _receiver_settings(conn_id: str) -> ReceiverSettings | None:
+    """The connection's receiver settings; None for a missing, foreign or receiver-less connection."""
+    from airflow.models.connection import Connection
+
+    from airflow_provider_clockwork.connection_form import CONNECTION_TYPE
+    from airflow_provider_clockwork.receiver.settings import read_receiver_settings
+
+    try:
+        conn = Connection.get_connection_from_secrets(conn_id)
+    except Exception:
+        return None
+    if conn.conn_type != CONNECTION_TYPE:
+        return None
+    try:
+        settings = read_receiver_settings(conn_id, conn.extra_dejson)
+    except ValueError as error:  # ClockworkConfigError: the message names no secret
+        log.error("Clockwork receiver: %s", error)
+        return None
+    if settings is not None:
+        _mask(settings.token)
+    return settings
+
+
+def _mask(token: str) -> None:
+    from airflow.providers.common.compat.sdk import mask_secret
+
+    mask_secret(token)
+
+
+async def _authorised(request: Request, conn_id: str) -> ReceiverSettings | JSONResponse:
+    offered = request.query_params.get(TOKEN_PARAMETER)
+    if not offered:
+        return JSONResponse(
+            {"detail": f"The '{TOKEN_PARAMETER}' query parameter is required."}, status_code=401
+        )
+    settings = await run_in_threadpool(_receiver_settings, conn_id)
+    if settings is None or not settings.token_matches(offered):
+        return NOT_FOUND
+    return settings
+
+
+async def _body(request: Request) -> bytes:
+    """The body, refused as soon as it passes :data:`parsing.MAX_BODY_BYTES` (declared or sent)."""
+    limit = parsing.MAX_BODY_BYTES
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise parsing.BodyTooLarge(f"The body is {declared} bytes; the receiver takes at most {limit}.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise parsing.BodyTooLarge(f"The body is over {limit} bytes, the most the receiver takes.")
+    return bytes(body)
+
+
+def _refusal(error: InvalidInputError) -> JSONResponse:
+    status = 413 if isinstance(error, parsing.BodyTooLarge) else 400
+    return JSONResponse({"detail": str(error)}, status_code=status)
+
+
+def create_app() -> FastAPI:
+    """A new receiver app (the API server mounts one; tests and the standalone server make their own)."""
+    app = FastAPI(
+        title="Clockwork receiver",
+        description="Delivery receipts and inbound texts from Clockwork, into Airflow.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+
+    @app.api_route("/{conn_id}/receipts", methods=["GET", "POST"])
+    async def receipts(conn_id: str, request: Request) -> Any:
+        from airflow_provider_clockwork.receiver.store import store_receipts
+
+        settings = await _authorised(request, conn_id)
+        if isinstance(settings, JSONResponse):
+            return settings
+        try:
+            if request.method == "GET":
+                query = {k: v for k, v in request.query_params.items() if k != TOKEN_PARAMETER}
+                parsed = parsing.receipts_from_query(query)
+            else:
+                parsed = parsing.receipts_from_body(
+                    request.headers.get("content-type", ""), await _body(request)
+                )
+        except InvalidInputError as error:
+            log.warning("Clockwork receiver: refused a receipt call for %r: %s", conn_id, error)
+            return _refusal(error)
+        changed = await run_in_threadpool(store_receipts, parsed)
+        log.info(
+            "Clockwork receiver: %d receipts for %r, %d newer than stored.", len(parsed), conn_id, changed
+        )
+        return {"received": len(parsed), "stored": changed}
+
+    @app.post("/{conn_id}/inbound")
+    async def inbound(conn_id: str, request: Request) -> Any:
+        from airflow_provider_clockwork.receiver.store import store_inbound
+
+        settings = await _authorised(request, conn_id)
+        if isinstance(settings, JSONResponse):
+            return settings
+        try:
+            message = parsing.inbound_from_body(request.headers.get("content-type", ""), await _body(request))
+        except InvalidInputError as error:
+            log.warning("Clockwork receiver: refused an inbound call for %r: %s", conn_id, error)
+            return _refusal(error)
+        allowed = parsing.allowed_sender(message.sender, settings.allowed_senders)
+        new = await run_in_threadpool(lambda: store_inbound(message, allowed=allowed))
+        if new and not allowed:
+            log.warning(
+                "Clockwork receiver: an inbound text to %s from a sender not in 'allowed_senders' of %r "
+                "was stored, not acted on.",
+                message.to,
+                conn_id,
+            )
+        return {"received": 1, "new": new, "acted_on": new and allowed}
+
+    return app
