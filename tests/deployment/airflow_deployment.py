@@ -10,6 +10,7 @@ whatever it starts, and the ones still alive after the group stopped are ended b
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import signal
@@ -79,6 +80,9 @@ def deployment_environment(root: Path, api_port: int, **extra: str) -> dict[str,
         AIRFLOW__API__WORKERS="1",
         AIRFLOW__API__SECRET_KEY=secrets.token_hex(16),
         AIRFLOW__API_AUTH__JWT_SECRET=secrets.token_hex(32),
+        # One Fernet key for all: left unset, each component starting in a home without
+        # airflow.cfg may write its own, and the triggerer cannot read what the scheduler encrypted.
+        AIRFLOW__CORE__FERNET_KEY=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         # Runs start only when a test triggers them: no scheduled run joins in.
         AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
         AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),

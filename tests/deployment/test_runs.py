@@ -87,11 +87,6 @@ def test_retry_after_a_partial_send_texts_each_number_once(deployment, started_r
     check_retried_send(deployment, run_id, "send", ["447700900721", "447700900722", "447700900723"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the ledger is keyed by the rendered text, so a text naming ti.try_number is sent again"
-    " in try 2; the contract says a retry never texts a number twice, whatever the text renders to",
-)
 def test_retry_texts_each_number_once_when_the_text_names_the_try(deployment, started_runs):
     run_id, state = finished_run(deployment, started_runs, "clockwork_deploy_retry")
 
