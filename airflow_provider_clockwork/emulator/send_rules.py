@@ -3,7 +3,9 @@
 :class:`SendDesk` judges a send read off the wire (HTTP form or XML document) against the
 emulator's state: the key, the numbers, the content, chosen refusals and the credit. It
 records each accepted message and answers with Clockwork's reply, built by
-:mod:`airflow_provider_clockwork.protocol`. Nothing here knows about HTTP connections.
+:mod:`airflow_provider_clockwork.protocol`. What text arrives, in which encoding and at what
+length, :mod:`.text` judges independently of the provider. Nothing here knows about HTTP
+connections.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from airflow_provider_clockwork.emulator.state import EmulatorState, MessageRecord
+from airflow_provider_clockwork.emulator.text import as_gsm7, checked_size, gsm7_only
 from airflow_provider_clockwork.protocol import http_api, xml_api
 from airflow_provider_clockwork.protocol.codes import ClockworkErrorCode
-from airflow_provider_clockwork.protocol.errors import InvalidInputError, enum_choice
-from airflow_provider_clockwork.protocol.gsm import InvalidCharAction, TextMeasure, is_gsm7, measure
-from airflow_provider_clockwork.protocol.message import check_content
+from airflow_provider_clockwork.protocol.errors import enum_choice
+from airflow_provider_clockwork.protocol.gsm import InvalidCharAction, TextMeasure
 from airflow_provider_clockwork.protocol.personalised import MAX_MESSAGES_PER_XML_REQUEST
 from airflow_provider_clockwork.protocol.recipients import MAX_RECIPIENTS_PER_REQUEST, is_international_number
 from airflow_provider_clockwork.protocol.results import SmsError
@@ -28,16 +30,13 @@ MSG_TYPES = frozenset({"TEXT", "UCS2"})
 # protocol.codes (the one place they are written). Codes 2 and 10 and their texts are
 # on Clockwork's send page; codes 7, 12 and 39 are the ones Clockwork's own Ruby
 # wrapper tests expect (their texts are unconfirmed); the rest are the emulator's
-# choice. docs/emulator.md lists them all.
+# choice. docs/emulator.md lists them all. The content errors (7, 12, 39) are in emulator.text.
 INVALID_KEY = SmsError.of(ClockworkErrorCode.INVALID_KEY)
 INSUFFICIENT_CREDIT = SmsError.of(ClockworkErrorCode.INSUFFICIENT_CREDIT)
 INVALID_MSG_TYPE = SmsError.of(ClockworkErrorCode.INVALID_MSG_TYPE)
 MISSING_TO = SmsError.of(ClockworkErrorCode.MISSING_TO)
-MISSING_CONTENT = SmsError.of(ClockworkErrorCode.MISSING_CONTENT)
 INVALID_TO = SmsError.of(ClockworkErrorCode.INVALID_TO)
 TOO_MANY_NUMBERS = INVALID_TO
-MESSAGE_TOO_LONG = SmsError.of(ClockworkErrorCode.MESSAGE_TOO_LONG)
-INVALID_CONTENT = SmsError.of(ClockworkErrorCode.INVALID_CONTENT)
 INVALID_XML = SmsError.of(ClockworkErrorCode.INVALID_XML)
 
 
@@ -53,45 +52,11 @@ class _Draft:
     size: TextMeasure
 
 
-def gsm7_only(text: str) -> str:
-    """Text as the HTTP send delivers it.
-
-    That interface has no Unicode switch; the emulator's reading of Clockwork's
-    (unconfirmed) invalid-character handling is that each other character becomes ``?``.
-    """
-    return "".join(char if is_gsm7(char) else "?" for char in text)
-
-
 def _invalid_char_action(written: str | None) -> InvalidCharAction | None:
     """The ``<InvalidCharAction>`` of an ``<SMS>``; absent or not 1-3, Clockwork's default applies."""
     if written is None or not written.isdecimal():  # isdigit would let "²" through to int()
         return None
     return enum_choice(InvalidCharAction, int(written))
-
-
-def _as_gsm7(content: str, action: InvalidCharAction | None) -> str | SmsError:
-    """A ``TEXT`` message's content as delivered, by the same rule the provider measures it with."""
-    if action is None:
-        return gsm7_only(content)
-    if action is InvalidCharAction.ERROR and not is_gsm7(content):
-        return INVALID_CONTENT
-    return action.apply(content)
-
-
-def _checked_size(content: str, long: bool) -> TextMeasure | SmsError:
-    """The content's measure if the protocol's content rules accept it, else the error Clockwork gives."""
-    try:
-        return check_content(content, long)[1]
-    except InvalidInputError:
-        return _content_error(content, long)
-
-
-def _content_error(content: str, long: bool) -> SmsError:
-    if not content.strip():
-        return MISSING_CONTENT
-    size = measure(content)
-    limit = size.long_limit if long else size.single_limit
-    return MESSAGE_TOO_LONG if size.length > limit else INVALID_CONTENT
 
 
 def to_entries(to: str) -> list[str]:
@@ -134,7 +99,7 @@ class SendDesk:
             return http_api.format_request_error(TOO_MANY_NUMBERS)
         long = params.get("long", "").strip() == "1"
         content = gsm7_only(params.get("content", ""))
-        size = _checked_size(content, long)
+        size = checked_size(content, long)
         if isinstance(size, SmsError):
             return http_api.format_request_error(size)
         draft = _Draft(content, params.get("from") or None, long, "TEXT", "http", size)
@@ -159,10 +124,10 @@ class SendDesk:
         if sms.msg_type == "UCS2":
             content: str | SmsError = sms.content
         else:
-            content = _as_gsm7(sms.content, _invalid_char_action(sms.invalid_char_action))
+            content = as_gsm7(sms.content, _invalid_char_action(sms.invalid_char_action))
         if isinstance(content, SmsError):
             return content
-        size = _checked_size(content, sms.long)
+        size = checked_size(content, sms.long, unicode=sms.msg_type == "UCS2")
         if isinstance(size, SmsError):
             return size
         draft = _Draft(content, sms.sender or None, sms.long, sms.msg_type, "xml", size)

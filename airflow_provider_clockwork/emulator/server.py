@@ -1,8 +1,9 @@
 """A local Clockwork: :class:`ClockworkEmulator`, and the paths of the APIs it plays.
 
 Every reply is formatted by :mod:`airflow_provider_clockwork.protocol`, the same
-module the hook parses replies with, and every number and content rule comes
-from there too; the emulator only decides which outcome each request gets. Where
+module the hook parses replies with, and every number rule comes from there too;
+whether text is GSM-7, and its length, :mod:`.text` judges independently of the
+provider. The emulator only decides which outcome each request gets. Where
 Clockwork's behaviour is unconfirmed the choice made is listed in ``docs/emulator.md``.
 
 One module per API it plays: :mod:`.http_send` and :mod:`.xml_send` read sends off the
@@ -10,8 +11,8 @@ wire, :mod:`.send_rules` judges them, :mod:`.account` answers credit and balance
 :mod:`.callbacks` calls back with receipts and inbound texts, :mod:`.inspection` is the
 emulator's own ``/_emulator/`` API, and :mod:`.http_server` is the HTTP transport under them.
 
-Only the standard library and the protocol package are imported: the pytest
-plugin loads this module in every test run, before Airflow is configured.
+Only the standard library, the protocol package and the ``gsm0338`` codec are imported:
+the pytest plugin loads this module in every test run, before Airflow is configured.
 """
 
 from __future__ import annotations

@@ -36,6 +36,15 @@ class TextMeasure:
     length: int
     parts: int
 
+    @classmethod
+    def of(cls, is_gsm7: bool, length: int) -> TextMeasure:
+        """The measure of a text of ``length`` (septets for GSM-7, UTF-16 units for Unicode)."""
+        single, part = (
+            (GSM7_SINGLE_LIMIT, GSM7_PART_LIMIT) if is_gsm7 else (UNICODE_SINGLE_LIMIT, UNICODE_PART_LIMIT)
+        )
+        parts = 1 if length <= single else math.ceil(length / part)
+        return cls(is_gsm7=is_gsm7, length=length, parts=parts)
+
     @property
     def encoding(self) -> str:
         return "GSM-7" if self.is_gsm7 else "Unicode"
@@ -66,10 +75,7 @@ def utf16_length(text: str) -> int:
 
 def measure(text: str) -> TextMeasure:
     gsm = is_gsm7(text)
-    length = gsm7_length(text) if gsm else utf16_length(text)
-    single, part = (GSM7_SINGLE_LIMIT, GSM7_PART_LIMIT) if gsm else (UNICODE_SINGLE_LIMIT, UNICODE_PART_LIMIT)
-    parts = 1 if length <= single else math.ceil(length / part)
-    return TextMeasure(is_gsm7=gsm, length=length, parts=parts)
+    return TextMeasure.of(gsm, gsm7_length(text) if gsm else utf16_length(text))
 
 
 class InvalidCharAction(Enum):

@@ -69,6 +69,11 @@ class Message:
         return self.needs_unicode or self.content != self.arrives_as or self.receipt is not None
 
 
+def unsendable_character(text: str) -> str | None:
+    """The first character no message may hold: a stray control character or half a UTF-16 pair."""
+    return _stray_control(text) or _lone_surrogate(text)
+
+
 def _stray_control(text: str) -> str | None:
     for char in text:
         if char not in _TEXT_CONTROLS and unicodedata.category(char) == "Cc":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_clockwork.emulator import send_rules
+from airflow_provider_clockwork.emulator import send_rules, text
 from airflow_provider_clockwork.protocol.codes import ClockworkErrorCode, is_permanent
 from airflow_provider_clockwork.protocol.results import SmsError
 
@@ -94,7 +94,8 @@ def test_only_wrong_key_and_invalid_number_are_confirmed() -> None:
 
 
 def test_the_emulator_gives_every_known_code_with_the_enums_text() -> None:
-    given = [value for value in vars(send_rules).values() if isinstance(value, SmsError)]
+    constants = {**vars(send_rules), **vars(text)}
+    given = [value for value in constants.values() if isinstance(value, SmsError)]
 
     assert {error.code: error.description for error in given} == {
         member.code: member.description for member in ClockworkErrorCode
@@ -105,4 +106,4 @@ def test_the_emulator_gives_every_known_code_with_the_enums_text() -> None:
 def test_the_emulators_constant_of_the_same_name_is_the_members_error(
     member: ClockworkErrorCode, code: int, description: str, permanent: bool, confirmed: bool
 ) -> None:
-    assert getattr(send_rules, member.name) == SmsError(code, description)
+    assert getattr(send_rules, member.name, getattr(text, member.name, None)) == SmsError(code, description)
