@@ -158,3 +158,37 @@ def test_key_never_reaches_logs_or_xcom(airflow_home, clockwork_emulator):
     assert run.task_states["send"] == "failed"
     assert TEST_KEY not in run.output
     assert all(TEST_KEY not in repr(value) for value in run.xcoms.values())
+
+
+# Where Airflow decides retry or not, one real run per failure class (the in-process table is
+# tests/reliability/test_permanence.py). Already above: a transport error (the 502) and a
+# retryable refusal (Error 3) are retried; a permanent refusal is not. Below: the other two.
+
+
+def test_a_permanent_whole_request_error_fails_without_using_the_retries(airflow_home, clockwork_emulator):
+    run = airflow_home.dags_test(
+        "clockwork_test_send",
+        connection_json=clockwork_emulator.connection_json(key="not-the-key"),
+        AIRFLOW_VAR_CLOCKWORK_TEST_TO="447700900123, 447700900456",
+        AIRFLOW_VAR_CLOCKWORK_TEST_CONTENT="Hi",
+        CLOCKWORK_TEST_RETRIES="2",
+    )
+
+    assert run.task_states["send"] == "failed"
+    assert run.try_numbers["send"] == 1
+    assert len(clockwork_emulator.requests()) == 1
+    assert clockwork_emulator.messages() == []
+    assert "Not retried: Clockwork's Error 2 is permanent." in run.output
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bad input is still retried; the operators' change to AirflowFailException is pending",
+)
+def test_bad_input_fails_once_without_any_request(airflow_home, clockwork_emulator):
+    run = run_send(airflow_home, clockwork_emulator, "447700900123, 07700 900456", "Hi", retries=2)
+
+    assert run.task_states["send"] == "failed"
+    assert "'07700 900456'" in run.output
+    assert clockwork_emulator.requests() == []
+    assert run.try_numbers["send"] == 1
