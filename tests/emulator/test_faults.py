@@ -78,7 +78,7 @@ def test_reset_before_drops_the_connection_and_sends_nothing(
 ) -> None:
     clockwork_emulator.inject({"kind": "reset_before"})
 
-    with pytest.raises(requests.ConnectionError):
+    with pytest.raises(requests.ConnectionError, match="Connection aborted"):
         send(clockwork_emulator, interface)
 
     assert clockwork_emulator.messages() == []
@@ -91,7 +91,7 @@ def test_reset_after_sends_then_drops_the_connection(
 ) -> None:
     clockwork_emulator.inject({"kind": "reset_after"})
 
-    with pytest.raises(requests.ConnectionError):
+    with pytest.raises(requests.ConnectionError, match="Connection aborted"):
         send(clockwork_emulator, interface)
 
     assert len(clockwork_emulator.messages()) == 1
@@ -115,7 +115,10 @@ def test_truncate_sends_then_cuts_the_reply_short(
 ) -> None:
     clockwork_emulator.inject({"kind": "truncate"})
 
-    with pytest.raises((requests.exceptions.ChunkedEncodingError, requests.ConnectionError)):
+    with pytest.raises(
+        (requests.exceptions.ChunkedEncodingError, requests.ConnectionError),
+        match=r"Connection broken|Connection aborted",
+    ):
         send(clockwork_emulator, interface)
 
     assert len(clockwork_emulator.messages()) == 1
@@ -139,7 +142,7 @@ def test_delay_outlasting_the_client_timeout_leaves_the_message_sent(
 ) -> None:
     clockwork_emulator.inject({"kind": "delay", "seconds": 1.0})
 
-    with pytest.raises(requests.ReadTimeout):
+    with pytest.raises(requests.ReadTimeout, match="Read timed out"):
         send(clockwork_emulator, interface, timeout=0.2)
 
     assert len(clockwork_emulator.messages()) == 1
@@ -211,7 +214,7 @@ def test_faults_can_be_queued_over_http(clockwork_emulator: ClockworkEmulator) -
 
     assert reply.json()["queued"] == 2
     assert [fault["kind"] for fault in clockwork_emulator.pending_faults()] == ["reset_before", "status"]
-    with pytest.raises(requests.ConnectionError):
+    with pytest.raises(requests.ConnectionError, match="Connection aborted"):
         send(clockwork_emulator, "http")
     assert send(clockwork_emulator, "http").status_code == 504
 

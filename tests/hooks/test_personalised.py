@@ -174,18 +174,23 @@ def test_on_batch_sees_each_answer(hook, clockwork_emulator) -> None:
 
 
 @pytest.mark.parametrize(
-    "messages",
+    ("messages", "named"),
     [
-        pytest.param([{"to": A, "content": "ok"}, {"to": "07700 900456", "content": "x"}], id="bad-number"),
+        pytest.param(
+            [{"to": A, "content": "ok"}, {"to": "07700 900456", "content": "x"}],
+            r"messages\[1\] .*Recipient '07700 900456' is not a valid international number",
+            id="bad-number",
+        ),
         pytest.param(
             [{"to": A, "content": "ok", "client_id": "x"}, {"to": B, "content": "y", "client_id": "x"}],
+            r"client_id 'x' is already used by messages\[0\]",
             id="dup",
         ),
-        pytest.param("447700900123", id="not-a-list"),
+        pytest.param("447700900123", "Messages '447700900123' must be a list of mappings", id="not-a-list"),
     ],
 )
-def test_bad_input_fails_before_any_request(hook, clockwork_emulator, messages) -> None:
-    with pytest.raises(ClockworkInputError):
+def test_bad_input_fails_before_any_request(hook, clockwork_emulator, messages, named) -> None:
+    with pytest.raises(ClockworkInputError, match=named):
         hook.send_messages(messages)
 
     assert clockwork_emulator.requests() == []

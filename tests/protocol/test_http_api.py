@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from airflow_provider_clockwork.protocol.errors import UnreadableReplyError
@@ -254,7 +256,7 @@ def test_parse_credit_reply(body: str, expected: int | SmsError) -> None:
     ],
 )
 def test_parse_credit_reply_unreadable(body: str) -> None:
-    with pytest.raises(UnreadableReplyError):
+    with pytest.raises(UnreadableReplyError, match=re.escape(f"not a Clockwork credit reply: {body!r}")):
         parse_credit_reply(body)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from airflow_provider_clockwork.protocol.errors import InvalidInputError
@@ -152,7 +154,7 @@ def test_unicode_text_refuses_characters_xml_cannot_carry(char: str) -> None:
     ],
 )
 def test_lone_surrogate_fails_as_invalid_input(content: str) -> None:
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(InvalidInputError, match=r"Content holds '\\ud[0-9a-f]{3}', which cannot be sent"):
         prepare_message(content)
 
 
@@ -210,13 +212,13 @@ def test_sender_refused_naming_it(sender: object, shown: str) -> None:
     with pytest.raises(InvalidInputError) as caught:
         check_sender(sender)
     assert shown in str(caught.value)
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(InvalidInputError, match=f"^Sender {re.escape(shown)} "):
         prepare_message("hi", sender=sender)
 
 
 def test_content_is_checked_before_sender_is_used() -> None:
     # Both wrong: the call fails either way, and never yields a half-checked message.
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(InvalidInputError, match="Content '' is empty"):
         prepare_message("", sender="Acme Alerts!")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from types import MappingProxyType
 
@@ -245,16 +246,18 @@ def test_checked_messages_pass_through_and_get_the_default_sender() -> None:
 
 
 @pytest.mark.parametrize(
-    ("to", "message", "client_id"),
+    ("to", "message", "client_id", "named"),
     [
-        pytest.param("+447700900123", prepare_message("a"), "c", id="number-not-normalised"),
-        pytest.param(f"{A},{B}", prepare_message("a"), "c", id="two-numbers"),
-        pytest.param(A, "a", "c", id="message-not-checked"),
-        pytest.param(A, prepare_message("a"), "", id="empty-client-id"),
+        pytest.param(
+            "+447700900123", prepare_message("a"), "c", "to '+447700900123'", id="number-not-normalised"
+        ),
+        pytest.param(f"{A},{B}", prepare_message("a"), "c", f"to '{A},{B}'", id="two-numbers"),
+        pytest.param(A, "a", "c", "message 'a' is not a checked Message", id="message-not-checked"),
+        pytest.param(A, prepare_message("a"), "", "client_id '' is empty", id="empty-client-id"),
     ],
 )
-def test_personalised_sms_is_checked(to, message, client_id) -> None:
-    with pytest.raises(InvalidInputError):
+def test_personalised_sms_is_checked(to, message, client_id, named) -> None:
+    with pytest.raises(InvalidInputError, match=re.escape(named)):
         PersonalisedSms(to, message, client_id)
 
 

@@ -56,7 +56,7 @@ def test_account_replies_carry_whole_request_errors(root) -> None:
     ],
 )
 def test_unreadable_credit_replies(body) -> None:
-    with pytest.raises(UnreadableReplyError):
+    with pytest.raises(UnreadableReplyError, match="not a Clockwork XML credit reply"):
         xml_api.parse_credit_reply(body)
 
 
@@ -69,5 +69,5 @@ def test_unreadable_credit_replies(body) -> None:
     ],
 )
 def test_unreadable_balance_replies(body) -> None:
-    with pytest.raises(UnreadableReplyError):
+    with pytest.raises(UnreadableReplyError, match="not a Clockwork XML balance reply"):
         xml_api.parse_balance_reply(body)

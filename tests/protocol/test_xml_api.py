@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -128,7 +129,9 @@ def test_one_sms_per_number_for_a_full_batch() -> None:
     ],
 )
 def test_read_send_document_malformed(body: bytes) -> None:
-    with pytest.raises(UnreadableReplyError):
+    with pytest.raises(
+        UnreadableReplyError, match=re.escape(f"not a Clockwork XML send document: {body.decode()!r}")
+    ):
         read_send_document(body)
 
 
@@ -225,7 +228,9 @@ def test_parse_send_reply_whole_request_error(body: bytes, error: SmsError) -> N
     ],
 )
 def test_parse_send_reply_malformed(body: bytes) -> None:
-    with pytest.raises(UnreadableReplyError):
+    with pytest.raises(
+        UnreadableReplyError, match=re.escape(f"not a Clockwork XML send reply: {body.decode()!r}")
+    ):
         parse_send_reply(body)
 
 
@@ -260,7 +265,7 @@ def test_malformed_reply_excerpt_bounded() -> None:
     ],
 )
 def test_parse_send_reply_wrong_root(body: bytes) -> None:
-    with pytest.raises(UnreadableReplyError):
+    with pytest.raises(UnreadableReplyError, match="not a Clockwork XML send reply: root element <"):
         parse_send_reply(body)
 
 
@@ -273,7 +278,7 @@ def test_parse_send_reply_wrong_root(body: bytes) -> None:
     ],
 )
 def test_parse_send_reply_without_outcomes_is_unreadable(inner: str) -> None:
-    with pytest.raises(UnreadableReplyError):
+    with pytest.raises(UnreadableReplyError, match="holds no <SMS_Resp> with a number"):
         parse_send_reply(_reply(inner))
 
 

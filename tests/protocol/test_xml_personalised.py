@@ -222,7 +222,10 @@ def test_whole_request_error() -> None:
     ],
 )
 def test_unreadable_replies(body) -> None:
-    with pytest.raises(UnreadableReplyError):
+    with pytest.raises(
+        UnreadableReplyError,
+        match=r"not a Clockwork XML send reply|no <SMS_Resp> with a WrapperID of this request",
+    ):
         parse_personalised_reply(body, MIXED)
 
 
