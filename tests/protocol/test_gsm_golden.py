@@ -55,30 +55,27 @@ def test_the_golden_copy_is_the_standard_as_the_gsm0338_codec_reads_it() -> None
     assert len(GSM7) == 127 + 10
 
 
-@pytest.mark.parametrize("char", TEXT_CHARACTERS, ids=label)
-def test_each_character_of_the_alphabet_is_gsm7_and_counts_one(char: str) -> None:
+ALPHABET_COSTS = [
+    pytest.param(char, cost, id=label(char))
+    for characters, cost in ((TEXT_CHARACTERS, 1), (EXTENSION_CHARACTERS, 2))
+    for char in characters
+]
+
+
+@pytest.mark.parametrize(("char", "cost"), ALPHABET_COSTS)
+def test_each_character_of_the_alphabet_is_gsm7_and_costs_one_septet_or_two_from_the_extension(
+    char: str, cost: int
+) -> None:
     assert is_gsm7(char)
     size = measure("a" + char)
-    assert (size.encoding, size.length) == ("GSM-7", 2)
-    assert emulator_text.septets("a" + char) == 2
+    assert (size.encoding, size.length) == ("GSM-7", 1 + cost)
+    assert emulator_text.septets("a" + char) == 1 + cost
 
-    fits = prepare_message("a" + char * 159)
+    repeats = 159 // cost
+    fits = prepare_message("a" * (160 - cost * repeats) + char * repeats)
     assert (fits.measure.length, fits.needs_unicode, fits.needs_xml) == (160, False, False)
     with pytest.raises(InvalidInputError, match="Content is 161 GSM-7 characters, over the 160"):
-        prepare_message("a" + char * 160)
-
-
-@pytest.mark.parametrize("char", EXTENSION_CHARACTERS, ids=label)
-def test_each_extension_character_is_gsm7_and_counts_two(char: str) -> None:
-    assert is_gsm7(char)
-    size = measure("a" + char)
-    assert (size.encoding, size.length) == ("GSM-7", 3)
-    assert emulator_text.septets("a" + char) == 3
-
-    fits = prepare_message("aa" + char * 79)
-    assert (fits.measure.length, fits.needs_unicode) == (160, False)
-    with pytest.raises(InvalidInputError, match="Content is 161 GSM-7 characters, over the 160"):
-        prepare_message("a" + char * 80)
+        prepare_message("a" + char * (160 // cost))
 
 
 @pytest.mark.parametrize("char", NOT_GSM7, ids=label)
@@ -153,6 +150,8 @@ REPLACEMENTS = {
 }
 
 
-@pytest.mark.parametrize(("char", "replacement"), REPLACEMENTS.items(), ids=lambda value: label(value[0]))
+@pytest.mark.parametrize(
+    ("char", "replacement"), [pytest.param(*item, id=label(item[0])) for item in REPLACEMENTS.items()]
+)
 def test_replace_gives_the_close_gsm7_form(char: str, replacement: str) -> None:
     assert InvalidCharAction.REPLACE.apply(f"<{char}>") == f"<{replacement}>"
