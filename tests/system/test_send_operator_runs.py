@@ -44,14 +44,6 @@ def test_refused_number_fails_the_task_after_sending_the_rest(airflow_home, cloc
     assert "447700900456: Error 10: Invalid 'To' Parameter" in run.output
 
 
-def test_invalid_number_fails_before_any_request(airflow_home, clockwork_emulator):
-    run = run_send(airflow_home, clockwork_emulator, "447700900123, 07700 900456", "Hi")
-
-    assert run.task_states["send"] == "failed"
-    assert "'07700 900456'" in run.output
-    assert clockwork_emulator.requests() == []
-
-
 def test_unicode_content_arrives_intact(airflow_home, clockwork_emulator):
     run = run_send(airflow_home, clockwork_emulator, "447700900123", "Łódź: załadowano ✓ 🚀")
 
@@ -162,7 +154,8 @@ def test_key_never_reaches_logs_or_xcom(airflow_home, clockwork_emulator):
 
 # Where Airflow decides retry or not, one real run per failure class (the in-process table is
 # tests/reliability/test_permanence.py). Already above: a transport error (the 502) and a
-# retryable refusal (Error 3) are retried; a permanent refusal is not. Below: the other two.
+# retryable refusal (Error 3) are retried; a permanent refusal is not. Below: a permanent
+# whole-request error, and bad input found before any request, fail once whatever `retries`.
 
 
 def test_a_permanent_whole_request_error_fails_without_using_the_retries(airflow_home, clockwork_emulator):
@@ -181,10 +174,6 @@ def test_a_permanent_whole_request_error_fails_without_using_the_retries(airflow
     assert "Not retried: Clockwork's Error 2 is permanent." in run.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bad input is still retried; the operators' change to AirflowFailException is pending",
-)
 def test_bad_input_fails_once_without_any_request(airflow_home, clockwork_emulator):
     run = run_send(airflow_home, clockwork_emulator, "447700900123, 07700 900456", "Hi", retries=2)
 
