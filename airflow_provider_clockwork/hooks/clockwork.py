@@ -33,6 +33,7 @@ from airflow_provider_clockwork.exceptions import (
     ClockworkTransportError,
 )
 from airflow_provider_clockwork.protocol import http_api, xml_api
+from airflow_provider_clockwork.protocol.delivery import ReceiptRequest
 from airflow_provider_clockwork.protocol.errors import (
     InvalidInputError,
     UnreadableReplyError,
@@ -48,6 +49,7 @@ from airflow_provider_clockwork.protocol.personalised import (
 )
 from airflow_provider_clockwork.protocol.recipients import batches, normalise_recipients
 from airflow_provider_clockwork.protocol.results import SendResult, SmsError
+from airflow_provider_clockwork.receiver.settings import read_receiver_settings, sending_task
 
 # A request that never reached Clockwork is safe to repeat at once; these bound it.
 CONNECT_ATTEMPTS = 3
@@ -248,6 +250,8 @@ class ClockworkHook(BaseHook):
         delivery_receipt: object = None,
     ) -> tuple[list[str], Message]:
         """Normalised recipients and the checked message, or ``ClockworkInputError`` naming the value."""
+        if delivery_receipt is None:
+            delivery_receipt = self.default_receipt_request()
         try:
             numbers = normalise_recipients(to)
             message = prepare_message(content, sender, long, invalid_char_action, delivery_receipt)
@@ -256,6 +260,19 @@ class ClockworkHook(BaseHook):
         if message.sender is None and self.settings.default_sender:
             message = replace(message, sender=self.settings.default_sender)
         return numbers, message
+
+    def default_receipt_request(self) -> ReceiptRequest | None:
+        """Receipts to the connection's receiver (extras ``receiver_url`` and ``receiver_token``), if any.
+
+        ``DlrContent`` names the run and task that sent, when one is running, so every
+        stored receipt says where its message came from.
+        """
+        conn = self.get_connection(self.clockwork_conn_id)
+        receiver = read_receiver_settings(self.clockwork_conn_id, conn.extra_dejson)
+        if receiver is None:
+            return None
+        mask_secret(receiver.token)
+        return receiver.receipt_request(sending_task())
 
     def send_sms(
         self,

@@ -105,3 +105,15 @@ def read_receiver_settings(conn_id: str, extra: Mapping[str, Any]) -> ReceiverSe
         url=_url(conn_id, plain.get("receiver_url")),
         allowed_senders=_senders(conn_id, plain.get("allowed_senders")),
     )
+
+
+def sending_task() -> dict[str, str]:
+    """The running task's DAG, run and task IDs (for ``DlrContent``), or nothing outside a task."""
+    try:
+        from airflow.providers.common.compat.sdk import get_current_context
+
+        context = get_current_context()
+        ti = context["ti"]
+        return {"dag_id": ti.dag_id, "run_id": ti.run_id, "task_id": ti.task_id}
+    except Exception:  # no task is running (a script, a test): receipts still work without names
+        return {}

@@ -1,0 +1,66 @@
+"""Delivery receipts end to end: a real `airflow dags test` sends through the emulator, the emulator
+calls the real receiver, the receiver stores, and the sensor (each mode) reads the store."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.receiver.conftest import needs_store
+from tests.receiver.running import connection_json
+
+pytestmark = [pytest.mark.dags_test, needs_store]
+MODES = ["reschedule", "deferrable"]
+
+
+def _run(airflow_home, dag_id, emulator, receiver_url):
+    return airflow_home.dags_test(dag_id, connection_json=connection_json(emulator.url, receiver_url))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_sensor_succeeds_once_every_text_is_delivered(mode, airflow_home, receiver, clockwork_emulator):
+    run = _run(airflow_home, f"clockwork_test_delivery_{mode}", clockwork_emulator, receiver.base_url)
+
+    assert run.task_states == {"alert": "success", "wait_for_delivery": "success"}, run.output[-5000:]
+    assert {r["http_status"] for r in clockwork_emulator.receipts()} == {200}
+    (extra,) = {str(r["extra"]) for r in clockwork_emulator.receipts()}
+    assert "'task_id': 'alert'" in extra and f"clockwork_test_delivery_{mode}" in extra
+
+
+def test_the_deferred_sensor_fails_naming_each_undelivered_number(airflow_home, receiver, clockwork_emulator):
+    clockwork_emulator.set_delivery("447700900124", "REJECTD", err_code=9, interim="ENROUTE")
+    run = _run(airflow_home, "clockwork_test_delivery_deferrable", clockwork_emulator, receiver.base_url)
+
+    assert run.task_states["wait_for_delivery"] == "failed"
+    assert "Not delivered: 447700900124 (" in run.output
+    assert "): REJECTD error 9" in run.output
+    assert "447700900123 (" not in run.output.split("Not delivered:", 1)[1].split("\n", 1)[0]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_receipt_that_never_comes_times_the_sensor_out(mode, airflow_home, receiver, clockwork_emulator):
+    run = _run(
+        airflow_home, f"clockwork_test_delivery_{mode}", clockwork_emulator, "http://127.0.0.1:9/clockwork"
+    )
+
+    assert run.task_states == {"alert": "success", "wait_for_delivery": "failed"}, run.output[-5000:]
+    assert "AirflowSensorTimeout" in run.output
+
+
+def test_an_undelivered_alert_escalates_to_the_backup_number(airflow_home, receiver, clockwork_emulator):
+    clockwork_emulator.set_delivery("447700900123", "UNDELIV", err_code=27)
+    run = _run(airflow_home, "clockwork_escalate_undelivered", clockwork_emulator, receiver.base_url)
+
+    assert run.task_states["text_backup"] == "success", run.output[-5000:]
+    assert [m["to"] for m in clockwork_emulator.messages()] == ["447700900123", "447700900456"]
+
+
+def test_an_ack_by_text_is_confirmed_to_its_sender(airflow_home, receiver, clockwork_emulator):
+    clockwork_emulator.inbound_url = receiver.url("inbound")
+    clockwork_emulator.receive_sms("447700900555", " ack ")
+    assert clockwork_emulator.wait_for_callbacks(30)
+    run = _run(airflow_home, "clockwork_acknowledge_on_reply", clockwork_emulator, receiver.base_url)
+
+    assert run.task_states["confirm"] == "success", run.output[-5000:]
+    assert [(m["to"], m["content"]) for m in clockwork_emulator.messages()] == [
+        ("447700900555", "Thanks, alert acknowledged.")
+    ]
