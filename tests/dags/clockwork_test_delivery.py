@@ -1,4 +1,4 @@
-"""Delivery sensor DAGs for the suite: each mode with a short timeout, so a receipt that never comes ends quickly."""
+"""Delivery sensor DAGs for the suite: each mode with a short timeout, so a missing receipt ends quickly."""
 
 from __future__ import annotations
 
