@@ -1,4 +1,4 @@
-"""Reading a Clockwork connection: API key, base URL, timeout, default sender and concurrency.
+"""Reading a Clockwork connection: API key, base URL, timeout, default sender and recipients, concurrency.
 
 Kept apart from the hook so the rules for each field (and their error messages,
 which must name the bad value but never the key) are in one small place.
@@ -18,6 +18,7 @@ from airflow_provider_clockwork.connection_form import (
 from airflow_provider_clockwork.exceptions import ClockworkConfigError, ClockworkInputError
 from airflow_provider_clockwork.protocol.errors import InvalidInputError
 from airflow_provider_clockwork.protocol.message import check_sender
+from airflow_provider_clockwork.protocol.recipients import normalise_recipients
 
 DEFAULT_BASE_URL = "https://api.clockworksms.com"
 DEFAULT_TIMEOUT = 30.0
@@ -32,19 +33,28 @@ class ClockworkSettings:
     base_url: str = DEFAULT_BASE_URL
     timeout: float = DEFAULT_TIMEOUT
     default_sender: str | None = None
+    default_to: tuple[str, ...] = ()
+    """Who is texted when a task gives no ``to`` (e.g. the on-call number), normalised."""
     max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS
 
 
-def _api_key(conn_id: str, password: str | None) -> str:
+def _named(conn_id: str) -> str:
+    return f"Connection {conn_id!r}"
+
+
+def _api_key(name: str, password: str | None) -> str:
     if password is None or not password.strip():
         raise ClockworkConfigError(
-            f"Connection {conn_id!r} has no API key: the password field must hold the Clockwork API key."
+            f"{name} has no API key: the password field must hold the Clockwork API key."
         )
     return password.strip()
 
 
-def base_url(conn_id: str, host: str | None, port: int | None) -> str:
-    """The URL requests go to: ``host`` with https assumed, ``port`` replacing any port in it."""
+def base_url(conn_id: str, host: str | None, port: int | None, name: str | None = None) -> str:
+    """The URL requests go to: ``host`` with https assumed, ``port`` replacing any port in it.
+
+    :param name: how errors name the connection; default ``Connection 'conn_id'``.
+    """
     text = (host or "").strip()
     if not text:
         text = DEFAULT_BASE_URL
@@ -68,7 +78,7 @@ def base_url(conn_id: str, host: str | None, port: int | None) -> str:
         or any(char.isspace() for char in text)
     ):
         raise ClockworkConfigError(
-            f"Connection {conn_id!r} has host {host!r}, which is not a base URL such as "
+            f"{name or _named(conn_id)} has host {host!r}, which is not a base URL such as "
             f"'https://api.clockworksms.com' or 'http://127.0.0.1:8089'."
         )
     chosen_port = port if port else host_port
@@ -78,7 +88,7 @@ def base_url(conn_id: str, host: str | None, port: int | None) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
 
 
-def _timeout(conn_id: str, value: Any) -> float:
+def _timeout(name: str, value: Any) -> float:
     if value is None or value == "":
         return DEFAULT_TIMEOUT
     try:
@@ -88,19 +98,26 @@ def _timeout(conn_id: str, value: Any) -> float:
     except (TypeError, ValueError):
         seconds = float("nan")
     if not 0 < seconds < float("inf"):
-        raise ClockworkConfigError(
-            f"Connection {conn_id!r} has timeout {value!r}: it must be a positive number of seconds."
-        )
+        raise ClockworkConfigError(f"{name} has timeout {value!r}: it must be a positive number of seconds.")
     return seconds
 
 
-def _default_sender(conn_id: str, value: Any) -> str | None:
+def _default_sender(name: str, value: Any) -> str | None:
     if value is None or value == "":
         return None
     try:
         return check_sender(value)
     except InvalidInputError as error:
-        raise ClockworkInputError(f"Connection {conn_id!r} extra 'sender': {error}") from None
+        raise ClockworkInputError(f"{name} extra 'sender': {error}") from None
+
+
+def _default_to(name: str, value: Any) -> tuple[str, ...]:
+    if value is None or value == "" or value == []:
+        return ()
+    try:
+        return tuple(normalise_recipients(value))
+    except InvalidInputError as error:
+        raise ClockworkInputError(f"{name} extra 'to': {error}") from None
 
 
 def plain_extra(extra: dict[str, Any]) -> dict[str, Any]:
@@ -128,20 +145,33 @@ def max_concurrent_requests(value: Any, where: str) -> int:
     return int(number)
 
 
-def _max_concurrent_requests(conn_id: str, value: Any) -> int:
+def _max_concurrent_requests(name: str, value: Any) -> int:
     if value is None or value == "":
         return DEFAULT_MAX_CONCURRENT_REQUESTS
-    return max_concurrent_requests(value, f"Connection {conn_id!r} extra 'max_concurrent_requests'")
+    return max_concurrent_requests(value, f"{name} extra 'max_concurrent_requests'")
 
 
 def read_settings(
-    conn_id: str, *, password: str | None, host: str | None, port: int | None, extra: dict[str, Any]
+    conn_id: str,
+    *,
+    password: str | None,
+    host: str | None,
+    port: int | None,
+    extra: dict[str, Any],
+    name: str | None = None,
 ) -> ClockworkSettings:
+    """Every field checked; an error names the field, the bad value and the connection.
+
+    :param name: how errors name the connection; default ``Connection 'conn_id'``. A
+        connection test passes its own words, as Airflow tests a form under a random id.
+    """
+    name = name or _named(conn_id)
     extra = plain_extra(extra)
     return ClockworkSettings(
-        api_key=_api_key(conn_id, password),
-        base_url=base_url(conn_id, host, port),
-        timeout=_timeout(conn_id, extra.get("timeout")),
-        default_sender=_default_sender(conn_id, extra.get("sender")),
-        max_concurrent_requests=_max_concurrent_requests(conn_id, extra.get("max_concurrent_requests")),
+        api_key=_api_key(name, password),
+        base_url=base_url(conn_id, host, port, name),
+        timeout=_timeout(name, extra.get("timeout")),
+        default_sender=_default_sender(name, extra.get("sender")),
+        default_to=_default_to(name, extra.get("to")),
+        max_concurrent_requests=_max_concurrent_requests(name, extra.get("max_concurrent_requests")),
     )

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_clockwork.protocol.message import MAX_TEXT_SENDER
+from airflow_provider_clockwork.protocol.message import MAX_NUMERIC_SENDER, MAX_TEXT_SENDER
 
 CONNECTION_TYPE = "clockwork"
 HOOK_NAME = "Clockwork SMS"
 DEFAULT_MAX_CONCURRENT_REQUESTS = 4
 MAX_CONCURRENT_REQUESTS_LIMIT = 32
+# Up to 11 characters, or up to 12 digits. Airflow 2.11's form checks it; Airflow 3's form only
+# limits the length (12), so a 12-letter sender is caught by the connection's Test instead.
+SENDER_PATTERN = rf"^(.{{0,{MAX_TEXT_SENDER}}}|[0-9]{{{MAX_TEXT_SENDER + 1},{MAX_NUMERIC_SENDER}}})$"
 
 # Extra fields: name -> label, description and JSON schema (Airflow 3's form format).
 EXTRA_FIELDS: dict[str, dict[str, Any]] = {
@@ -27,7 +30,15 @@ EXTRA_FIELDS: dict[str, dict[str, Any]] = {
     "sender": {
         "label": "Default sender (From)",
         "description": "Shown on phones when a task sets no sender: up to 11 characters, or 12 digits.",
-        "schema": {"type": ["string", "null"], "maxLength": MAX_TEXT_SENDER + 1},
+        "schema": {"type": ["string", "null"], "maxLength": MAX_NUMERIC_SENDER, "pattern": SENDER_PATTERN},
+    },
+    "to": {
+        "label": "Default recipients (To)",
+        "description": (
+            "Texted when a task or alert gives no 'to', e.g. the on-call number: "
+            "international numbers, comma-separated. A task's 'to' replaces them."
+        ),
+        "schema": {"type": ["string", "null"]},
     },
     "max_concurrent_requests": {
         "label": "Concurrent requests",
@@ -96,14 +107,20 @@ def form_widgets() -> dict[str, Any]:
     from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
     from flask_babel import lazy_gettext
     from wtforms import PasswordField, StringField
-    from wtforms.validators import Optional
+    from wtforms.validators import Optional, Regexp
+
+    def checks(field: dict[str, Any]) -> list[Any]:
+        pattern = field["schema"].get("pattern")
+        return (
+            [Optional()] if pattern is None else [Optional(), Regexp(pattern, message=field["description"])]
+        )
 
     def widget(name: str, field: dict[str, Any]) -> Any:
         secret = name in SECRET_EXTRA_FIELDS
         return (PasswordField if secret else StringField)(
             lazy_gettext(field["label"]),
             description=field["description"],
-            validators=[Optional()],
+            validators=checks(field),
             widget=BS3PasswordFieldWidget() if secret else BS3TextFieldWidget(),
         )
 

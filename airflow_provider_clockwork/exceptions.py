@@ -10,6 +10,7 @@ client ID and ``unknown``/``unsent`` name messages as ``client_id (number)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowException
 
@@ -73,6 +74,11 @@ class ClockworkSendError(ClockworkError):
         self.unknown = list(unknown)
         self.unsent = list(unsent)
 
+    @property
+    def permanent(self) -> bool:
+        """True when the same request would fail the same way again, so retrying it is pointless."""
+        return False
+
     def __str__(self) -> str:
         # Built on demand: a multi-batch send adds the earlier batches' progress before re-raising.
         return f"{self.reason} {describe_progress(self.result, self.unknown, self.unsent)}"
@@ -116,4 +122,17 @@ class ClockworkRequestError(ClockworkSendError):
 
 
 class ClockworkTransportError(ClockworkSendError):
-    """No usable reply: a timeout, a dropped connection, an HTTP error or an unreadable body."""
+    """No usable reply: a timeout, a dropped connection, an HTTP error or an unreadable body.
+
+    All of these may pass, except an HTTP 4xx answer that says the request itself is wrong
+    (``permanent``: e.g. 404 for a base URL without Clockwork behind it).
+    """
+
+    def __init__(self, reason: str, *, permanent: bool = False, **progress: Any) -> None:
+        """``progress``: ``result``, ``unknown`` and ``unsent``, as for :class:`ClockworkSendError`."""
+        super().__init__(reason, **progress)
+        self._permanent = permanent
+
+    @property
+    def permanent(self) -> bool:
+        return self._permanent

@@ -94,10 +94,15 @@ FAULT_KINDS = tuple(_KIND_FIELDS)
 FAULTS_THAT_PROCESS = frozenset({DELAY, STATUS_AFTER, RESET_AFTER, TRUNCATE, DRIP})
 """Kinds under which the request is still processed: messages are accepted and recorded."""
 
+ON_SEND = "send"
+ON_ACCOUNT = "account"
+FAULT_TARGETS = (ON_SEND, ON_ACCOUNT)
+"""Which requests a fault spoils: sends (the default), or credit and balance checks."""
+
 
 @dataclass(frozen=True)
 class Fault:
-    """One fault, applied to the next ``times`` send requests."""
+    """One fault, applied to the next ``times`` send requests (or account checks, with ``on="account"``)."""
 
     kind: str
     seconds: float = 0.0
@@ -106,6 +111,7 @@ class Fault:
     code: int = 0
     description: str = ""
     times: int = 1
+    on: str = ON_SEND
 
     @property
     def processes_request(self) -> bool:
@@ -114,7 +120,8 @@ class Fault:
     def to_dict(self) -> dict[str, Any]:
         """The fault as it would be written: its kind, its own settings and ``times``."""
         settings = {name: getattr(self, name) for name in _KIND_FIELDS[self.kind]}
-        return {"kind": self.kind, **settings, "times": self.times}
+        written = {"kind": self.kind, **settings, "times": self.times}
+        return written if self.on == ON_SEND else {**written, "on": self.on}
 
 
 def fault_from_dict(spec: Mapping[str, Any]) -> Fault:
@@ -125,16 +132,19 @@ def fault_from_dict(spec: Mapping[str, Any]) -> Fault:
     if kind not in _KIND_FIELDS:
         raise FaultError(f"unknown fault kind {kind!r}; known kinds: {', '.join(FAULT_KINDS)}")
     fields = _KIND_FIELDS[kind]
-    unknown = set(spec) - set(fields) - {"kind", "times"}
+    unknown = set(spec) - set(fields) - {"kind", "times", "on"}
     if unknown:
-        allowed = ", ".join([*fields, "times"])
+        allowed = ", ".join([*fields, "times", "on"])
         raise FaultError(f"fault {kind!r} takes no {', '.join(sorted(unknown))} (it takes: {allowed})")
     try:
         settings = {name: _setting(spec, name, field) for name, field in fields.items()}
         times = _times(spec.get("times", 1))
     except (TypeError, ValueError) as error:
         raise FaultError(f"fault {kind!r}: {error}") from None
-    return Fault(kind=kind, times=times, **settings)
+    on = spec.get("on", ON_SEND)
+    if on not in FAULT_TARGETS:
+        raise FaultError(f"fault {kind!r}: 'on' must be one of {', '.join(FAULT_TARGETS)}, not {on!r}")
+    return Fault(kind=kind, times=times, on=on, **settings)
 
 
 def _setting(spec: Mapping[str, Any], name: str, field: _Field) -> Any:

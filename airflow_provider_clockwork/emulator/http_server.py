@@ -56,6 +56,26 @@ class Reply:
     content_type: str
 
 
+def spoiled(
+    fault: Fault | None,
+    answer: Callable[[], bytes],
+    format_error: Callable[[SmsError], bytes],
+    content_type: str,
+) -> Reply:
+    """The reply under ``fault``; ``answer`` (which may record messages) runs only if the fault lets
+    the request through. Sends and account checks share it."""
+    if fault is None or fault.processes_request:
+        body = answer()
+        if fault is not None and fault.kind == STATUS_AFTER:
+            return Reply(fault.status, fault.body.encode("utf-8"), HTML_TEXT)
+        return Reply(200, body, content_type)
+    if fault.kind == STATUS:
+        return Reply(fault.status, fault.body.encode("utf-8"), HTML_TEXT)
+    if fault.kind == GARBAGE:
+        return Reply(200, fault.body.encode("utf-8"), content_type)
+    return Reply(200, format_error(SmsError(fault.code, fault.description)), content_type)
+
+
 class SendRequest(Protocol):
     """A send request as read off the wire, before any judgement."""
 
@@ -127,16 +147,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _reply_under(self, fault: Fault | None, request: SendRequest, index: int) -> Reply:
         """The reply a send gets, processed (and recorded) only when the fault lets it through."""
-        if fault is None or fault.processes_request:
-            body = request.answer(self.server.desk, index)
-            if fault is not None and fault.kind == STATUS_AFTER:
-                return Reply(fault.status, fault.body.encode("utf-8"), HTML_TEXT)
-            return Reply(200, body, request.content_type)
-        if fault.kind == STATUS:
-            return Reply(fault.status, fault.body.encode("utf-8"), HTML_TEXT)
-        if fault.kind == GARBAGE:
-            return Reply(200, fault.body.encode("utf-8"), request.content_type)
-        return Reply(200, request.format_error(SmsError(fault.code, fault.description)), request.content_type)
+        return spoiled(
+            fault, lambda: request.answer(self.server.desk, index), request.format_error, request.content_type
+        )
 
     def serve_unknown(self, method: str, target: SplitResult) -> None:
         if self.read_body() is None:

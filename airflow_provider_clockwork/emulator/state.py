@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from airflow_provider_clockwork.emulator.faults import MAX_FAULT_SECONDS, Fault
+from airflow_provider_clockwork.emulator.faults import MAX_FAULT_SECONDS, ON_SEND, Fault
 from airflow_provider_clockwork.protocol.delivery import DeliveryState
 from airflow_provider_clockwork.protocol.results import SmsError
 from airflow_provider_clockwork.protocol.xml_api import Balance
@@ -239,15 +239,15 @@ class EmulatorState:
         with self._lock:
             self._faults.extend([fault, fault.times] for fault in faults)
 
-    def take_fault(self) -> Fault | None:
-        """The fault for this send request, if any; a fault with ``times`` n serves n requests."""
+    def take_fault(self, on: str = ON_SEND) -> Fault | None:
+        """The first queued fault for this kind of request, if any; a fault with ``times`` n serves n."""
         with self._lock:
-            if not self._faults:
+            entry = next((entry for entry in self._faults if entry[0].on == on), None)
+            if entry is None:
                 return None
-            entry = self._faults[0]
             entry[1] -= 1
             if entry[1] <= 0:
-                self._faults.popleft()
+                self._faults.remove(entry)
             fault: Fault = entry[0]
             return fault
 

@@ -10,6 +10,7 @@ IDs, which are in doubt and which were never tried.
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 import time
@@ -27,6 +28,7 @@ from urllib3.exceptions import NewConnectionError
 from airflow_provider_clockwork import __version__, connection_form
 from airflow_provider_clockwork.connection import ClockworkSettings, max_concurrent_requests, read_settings
 from airflow_provider_clockwork.exceptions import (
+    ClockworkConfigError,
     ClockworkInputError,
     ClockworkRequestError,
     ClockworkSendError,
@@ -54,6 +56,8 @@ from airflow_provider_clockwork.receiver.settings import read_receiver_settings,
 # A request that never reached Clockwork is safe to repeat at once; these bound it.
 CONNECT_ATTEMPTS = 3
 CONNECT_BACKOFF_SECONDS = 0.5
+TRANSIENT_CLIENT_ERRORS = frozenset({408, 425, 429})
+"""HTTP 4xx statuses that may pass (request timeout, too early, too many requests)."""
 
 BatchCallback = Callable[[SendResult], None]
 BatchOutcome = SendResult | Exception
@@ -74,6 +78,16 @@ def _attempt(send_one: Callable[[list[Item]], SendResult], group: list[Item]) ->
 
 def _checked_concurrency(value: Any, name: str) -> int:
     return max_concurrent_requests(value, f"The argument {name!r}")
+
+
+async def _amask_secret(secret: str) -> None:
+    """Register the key with Airflow's secrets masker without a blocking call (Airflow 3.3+)."""
+    try:
+        from airflow.sdk.log import amask_secret
+    except ImportError:
+        await asyncio.to_thread(mask_secret, secret)
+    else:
+        await amask_secret(secret)
 
 
 def _never_reached_clockwork(error: requests.RequestException) -> bool:
@@ -165,6 +179,8 @@ class ClockworkHook(BaseHook):
     :param max_concurrent_requests: how many requests (of 50 numbers each) one send
         keeps in flight; overrides the connection's extra, whose default is 4. 1 sends
         the batches one after another.
+    :param timeout: seconds each request may take to connect and to read; overrides the
+        connection's extra (default 30). The notifier lowers it to keep its retries short.
     """
 
     conn_name_attr = "clockwork_conn_id"
@@ -176,10 +192,12 @@ class ClockworkHook(BaseHook):
         self,
         clockwork_conn_id: str = default_conn_name,
         max_concurrent_requests: int | None = None,
+        timeout: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.clockwork_conn_id = clockwork_conn_id
+        self.timeout = timeout
         self._max_concurrent_requests = (
             None
             if max_concurrent_requests is None
@@ -202,16 +220,42 @@ class ClockworkHook(BaseHook):
 
     @cached_property
     def settings(self) -> ClockworkSettings:
+        """The connection's fields, checked; read once, in the thread that first asks."""
         conn = self.get_connection(self.clockwork_conn_id)
-        settings = read_settings(
+        settings = self._checked_settings(conn, conn.extra_dejson)
+        mask_secret(settings.api_key)
+        return settings
+
+    async def aload_settings(self) -> ClockworkSettings:
+        """Read the connection without blocking the event loop (the triggerer runs Deadline Alerts).
+
+        Airflow's async connection API (``BaseHook.aget_connection``, Airflow 3.3+) where the
+        running Airflow has it, with the async forms of reading the extra and masking the key;
+        elsewhere the synchronous read runs in a thread.
+        """
+        if "settings" in self.__dict__:
+            return self.settings
+        aget_connection = getattr(BaseHook, "aget_connection", None)
+        if aget_connection is None:
+            return await asyncio.to_thread(lambda: self.settings)
+        conn = await aget_connection(self.clockwork_conn_id)
+        extra = await conn.aextra_dejson() if hasattr(conn, "aextra_dejson") else conn.extra_dejson
+        settings = self._checked_settings(conn, extra)
+        await _amask_secret(settings.api_key)
+        self.__dict__["settings"] = settings
+        return settings
+
+    def _checked_settings(
+        self, conn: Any, extra: dict[str, Any], name: str | None = None
+    ) -> ClockworkSettings:
+        return read_settings(
             self.clockwork_conn_id,
             password=conn.password,
             host=conn.host,
             port=conn.port,
-            extra=conn.extra_dejson,
+            extra=extra,
+            name=name,
         )
-        mask_secret(settings.api_key)
-        return settings
 
     @property
     def max_concurrent_requests(self) -> int:
@@ -249,7 +293,12 @@ class ClockworkHook(BaseHook):
         invalid_char_action: object = None,
         delivery_receipt: object = None,
     ) -> tuple[list[str], Message]:
-        """Normalised recipients and the checked message, or ``ClockworkInputError`` naming the value."""
+        """Normalised recipients and the checked message, or ``ClockworkInputError`` naming the value.
+
+        ``to`` None means the connection's ``to`` extra (e.g. the on-call number).
+        """
+        if to is None:
+            to = self._default_recipients()
         if delivery_receipt is None:
             delivery_receipt = self.default_receipt_request()
         try:
@@ -273,6 +322,15 @@ class ClockworkHook(BaseHook):
             return None
         mask_secret(receiver.token)
         return receiver.receipt_request(sending_task())
+
+    def _default_recipients(self) -> list[str]:
+        if not self.settings.default_to:
+            raise ClockworkInputError(
+                f"No recipient: 'to' is not given and connection {self.clockwork_conn_id!r} has no "
+                f"'to' extra; give 'to' (e.g. to=\"447700900123\") or set the connection's "
+                f"Default recipients (To)."
+            )
+        return list(self.settings.default_to)
 
     def send_sms(
         self,
@@ -337,7 +395,9 @@ class ClockworkHook(BaseHook):
         reach ``on_batch`` in one call, so a slow callback (a ledger write) is paid once
         per wave of answers, not once per request, and never holds a request back.
         """
-        # Read the connection and open the session here: worker threads only post.
+        # Read the connection and open the session here, whatever the arguments: worker
+        # threads only post (Airflow's task API is not thread-safe).
+        _ = self.settings
         workers = min(self.max_concurrent_requests, len(groups))
         self.get_conn()
         answers: dict[int, SendResult] = {}
@@ -447,21 +507,45 @@ class ClockworkHook(BaseHook):
         return result
 
     def get_credit(self) -> int:
-        """Messages the account can still send (Clockwork's credit check; sends nothing)."""
-        response = self._post(http_api.CREDIT_PATH, (), data=http_api.credit_form(self.settings.api_key))
-        return self._read_reply(response, http_api.parse_credit_reply, "credit reply")
+        """Messages the account can still send (Clockwork's documented XML credit check; sends nothing)."""
+        return self._read_reply(
+            self._account_request(xml_api.CREDIT_PATH, "Credit"), xml_api.parse_credit_reply, "credit reply"
+        )
+
+    def _account_request(self, path: str, root_tag: str) -> requests.Response:
+        """An XML account check (credit, balance): the key in a small document, nothing sent."""
+        return self._post(
+            path,
+            (),
+            data=xml_api.key_document(root_tag, self.settings.api_key),
+            headers={"Content-Type": xml_api.CONTENT_TYPE},
+        )
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the key with the credit endpoint: no text is sent and no credit spent."""
+        """Check the key with the credit endpoint: no text is sent and no credit spent.
+
+        Airflow tests a form under a random connection id, so the answer speaks of the
+        connection's fields, the key and the endpoint, never of that id.
+        """
+        conn = self.get_connection(self.clockwork_conn_id)
+        try:
+            settings = self._checked_settings(conn, conn.extra_dejson, name="This connection")
+        except (ClockworkConfigError, ClockworkInputError) as error:
+            return False, str(error)
+        mask_secret(settings.api_key)
+        self.__dict__["settings"] = settings
+        endpoint = f"{settings.base_url}{xml_api.CREDIT_PATH}"
         try:
             credit = self.get_credit()
-        except Exception as error:
-            return False, str(error)
-        return True, f"Connected to Clockwork at {self.settings.base_url}; credit: {credit}"
+        except ClockworkRequestError as error:
+            return False, f"Clockwork at {endpoint} refused the API key: {error.error}."
+        except ClockworkSendError as error:
+            return False, f"Could not check the API key at {endpoint}: {error.reason}"
+        return True, f"Connected to Clockwork at {settings.base_url}: the API key works; credit: {credit}."
 
     def _post(self, path: str, numbers: Sequence[str], **request: Any) -> requests.Response:
         url = f"{self.settings.base_url}{path}"
-        timeout = self.settings.timeout
+        timeout = self.timeout if self.timeout is not None else self.settings.timeout
         for attempt in range(1, CONNECT_ATTEMPTS + 1):
             try:
                 response = self.get_conn().post(url, timeout=(timeout, timeout), **request)
@@ -527,6 +611,7 @@ class ClockworkHook(BaseHook):
         raise ClockworkTransportError(
             f"Clockwork rejected the request with HTTP {response.status_code} at {response.url}: {quote}.",
             unsent=numbers,
+            permanent=response.status_code not in TRANSIENT_CLIENT_ERRORS,
         )
 
     # -- Personalised sends and the balance: Clockwork's XML interface --
@@ -592,10 +677,5 @@ class ClockworkHook(BaseHook):
 
     def get_balance(self) -> xml_api.Balance:
         """The account's money balance, e.g. ``Balance(Decimal("12.34"), "GBP", "£")``; sends nothing."""
-        response = self._post(
-            xml_api.BALANCE_PATH,
-            (),
-            data=xml_api.key_document("Balance", self.settings.api_key),
-            headers={"Content-Type": xml_api.CONTENT_TYPE},
-        )
+        response = self._account_request(xml_api.BALANCE_PATH, "Balance")
         return self._read_reply(response, xml_api.parse_balance_reply, "balance reply")

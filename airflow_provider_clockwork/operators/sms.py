@@ -44,6 +44,7 @@ class ClockworkSendSmsOperator(BaseOperator):
     ``AirflowFailException`` and Airflow does not retry it.
 
     :param to: comma-separated numbers, or a list of numbers (strings or integers). Templated.
+        None: the connection's ``to`` extra.
     :param content: the message text. Templated.
     :param sender: the ``From`` shown on phones (11 characters, or 12 digits); defaults
         to the connection's ``sender`` extra. Templated.
@@ -70,7 +71,7 @@ class ClockworkSendSmsOperator(BaseOperator):
     def __init__(
         self,
         *,
-        to: str | int | Sequence[str | int],
+        to: str | int | Sequence[str | int] | None = None,
         content: str,
         sender: str | None = None,
         long: bool = False,

@@ -122,7 +122,7 @@ NO_EQUIVALENT = "?"
 """What ``REPLACE`` puts in place of a character with no close GSM-7 form (an emoji, a CJK sign)."""
 
 
-def _only_modifies_its_neighbour(char: str) -> bool:
+def only_modifies_its_neighbour(char: str) -> bool:
     """A combining mark, a variation selector, a zero-width joiner or space, an emoji skin tone:
     invisible on its own, so it goes with the character it modifies rather than becoming ``?``."""
     return unicodedata.category(char) in ("Mn", "Me", "Cf") or _SKIN_TONES[0] <= char <= _SKIN_TONES[1]
@@ -134,7 +134,7 @@ def gsm7_equivalent(char: str) -> str:
     nothing for an invisible modifier, or ``?``."""
     if is_gsm7(char):
         return char
-    if _only_modifies_its_neighbour(char):
+    if only_modifies_its_neighbour(char):
         return ""
     if char in _CLOSE_EQUIVALENTS:
         return _CLOSE_EQUIVALENTS[char]

@@ -37,10 +37,6 @@ def send_form(key: str, numbers: Iterable[str], message: Message) -> dict[str, s
     return form
 
 
-def credit_form(key: str) -> dict[str, str]:
-    return {"Key": key}
-
-
 def _request_error(body: str) -> SmsError | None:
     match = _REQUEST_ERROR.fullmatch(body)
     if match is None or not match["text"]:

@@ -20,8 +20,11 @@ class ClockworkCreditSensor(BaseSensorOperator):
     """
     Succeed once the account's credit is at least ``min_credit``.
 
-    Checking credit sends nothing and costs nothing. A wrong key fails the task at
-    once rather than waiting for a credit that can never be read.
+    Checking credit sends nothing and costs nothing. A sensor may wait for hours, so a
+    failure that may pass (a timeout, a dropped connection, HTTP 5xx, an unreadable reply,
+    a transient Clockwork error) is a poke that found nothing: it is logged with its reason
+    and the next poke tries again. A wrong key (or any other permanent refusal) fails the
+    task at once rather than waiting for a credit that can never be read.
 
     :param min_credit: credits needed, e.g. recipients × message parts. Templated, so
         it can come from an upstream task's XCom.
@@ -47,12 +50,18 @@ class ClockworkCreditSensor(BaseSensorOperator):
         return required
 
     def poke(self, context: Context) -> bool:
+        from airflow_provider_clockwork.exceptions import ClockworkSendError
         from airflow_provider_clockwork.hooks.clockwork import ClockworkHook
 
         required = self._required()
         hook = ClockworkHook(clockwork_conn_id=self.clockwork_conn_id)
         try:
             credit = hook.get_credit()
+        except ClockworkSendError as error:
+            if error.permanent:
+                raise
+            self.log.warning("Could not read the Clockwork credit; will poke again: %s", error.reason)
+            return False
         finally:
             hook.close()
         self.log.info("Clockwork credit: %d; needed: %d.", credit, required)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_clockwork.protocol.http_api import CREDIT_PATH
+from airflow_provider_clockwork.protocol.xml_api import CREDIT_PATH
 
 from .conftest import Deployment
 
@@ -43,7 +43,10 @@ def test_connection_test_with_a_wrong_key_fails_without_echoing_it(deployment: D
     )
 
     assert result["status"] is False
-    assert "Invalid Username Or Password" in result["message"]  # Clockwork's text for a wrong key
+    assert result["message"] == (
+        f"Clockwork at {deployment.emulator.url}{CREDIT_PATH} refused the API key: "
+        "Error 2: Invalid Username Or Password."  # Clockwork's text for a wrong key
+    )
     assert "not-the-key-4711" not in result["message"]
 
 

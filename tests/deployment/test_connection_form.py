@@ -24,7 +24,7 @@ CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 VIEWPORT = {"width": 1000, "height": 800}
 UI_TIMEOUT_MS = 90_000
 CONNECTION_ID = "clockwork_from_the_form"
-EXTRA_DEFAULTS = {"timeout": 30, "sender": None, "max_concurrent_requests": 4}
+EXTRA_DEFAULTS = {"timeout": 30, "sender": None, "to": None, "max_concurrent_requests": 4}
 
 
 @pytest.fixture(scope="module")
@@ -85,9 +85,14 @@ def test_form_saves_a_connection_and_its_test_passes(deployment: Deployment, bro
 
     # Extra fields, with their defaults and help texts.
     page.get_by_role("button", name="Extra Fields", exact=True).click()
-    assert {"Timeout (seconds)", "Default sender (From)", "Concurrent requests"} <= set(field_labels(page))
+    assert {
+        "Timeout (seconds)",
+        "Default sender (From)",
+        "Default recipients (To)",
+        "Concurrent requests",
+    } <= set(field_labels(page))
     extra_values = {name: page.locator(f"[name=element_{name}]").input_value() for name in EXTRA_DEFAULTS}
-    assert extra_values == {"timeout": "30", "sender": "", "max_concurrent_requests": "4"}
+    assert extra_values == {"timeout": "30", "sender": "", "to": "", "max_concurrent_requests": "4"}
     assert page.get_by_text("up to 11 characters, or 12 digits").is_visible()
     page.screenshot(path=screenshots / "connection-extra-fields.png")
 
@@ -101,7 +106,7 @@ def test_form_saves_a_connection_and_its_test_passes(deployment: Deployment, bro
 
     assert tested.value.json() == {
         "status": True,
-        "message": f"Connected to Clockwork at {emulator.url}; credit: {emulator.credit}",
+        "message": f"Connected to Clockwork at {emulator.url}: the API key works; credit: {emulator.credit}.",
     }
     assert deployment.api_key not in toast.inner_text()
     saved = deployment.api.call("GET", f"/connections/{CONNECTION_ID}")

@@ -205,6 +205,23 @@ def test_faults_wait_for_a_send_and_leave_credit_checks_alone(clockwork_emulator
     assert send(clockwork_emulator, "http").status_code == 502
 
 
+def test_account_faults_spoil_credit_checks_and_leave_sends_alone(
+    clockwork_emulator: ClockworkEmulator,
+) -> None:
+    clockwork_emulator.inject({"kind": "status", "status": 503, "on": "account"})
+    document = f"<Credit><Key>{KEY}</Key></Credit>"
+
+    sent = send(clockwork_emulator, "http")
+    spoiled, normal = (
+        requests.post(clockwork_emulator.url + "/xml/credit.aspx", data=document, timeout=TIMEOUT)
+        for _ in range(2)
+    )
+
+    assert sent.status_code == 200
+    assert (spoiled.status_code, normal.status_code) == (503, 200)
+    assert "<Credit>9999</Credit>" in normal.text  # the send took one
+
+
 def test_faults_can_be_queued_over_http(clockwork_emulator: ClockworkEmulator) -> None:
     reply = requests.post(
         f"{clockwork_emulator.url}/_emulator/faults",
@@ -303,6 +320,7 @@ def test_a_status_fault_defaults_to_a_bad_gateway_page() -> None:
         ({"kind": "request_error", "description": "x"}, "'code' is required"),
         ({"kind": "garbage", "status": 500}, "takes no status"),
         (["status"], "must be an object"),
+        ({"kind": "status", "on": "balance"}, "'on' must be one of send, account, not 'balance'"),
     ],
 )
 def test_faults_that_cannot_be_followed_are_refused(spec: Any, complaint: str) -> None:

@@ -247,18 +247,101 @@ def test_credit_check_reads_the_balance_and_sends_nothing(hook, clockwork_emulat
     assert hook.get_credit() == before - 1
     assert hook.test_connection() == (
         True,
-        f"Connected to Clockwork at {clockwork_emulator.url}; credit: {before - 1}",
+        f"Connected to Clockwork at {clockwork_emulator.url}: the API key works; credit: {before - 1}.",
     )
     assert len(clockwork_emulator.messages()) == 1
 
 
-def test_test_connection_reports_a_wrong_key(monkeypatch, clockwork_emulator) -> None:
-    use_connection(monkeypatch, password="wrong", host=clockwork_emulator.url)
+def test_credit_goes_through_the_documented_xml_interface(hook, clockwork_emulator) -> None:
+    hook.get_credit()
 
-    ok, reason = ClockworkHook().test_connection()
+    (request,) = clockwork_emulator.requests()
+    assert (request["path"], request["content_type"]) == ("/xml/credit.aspx", "text/xml; charset=utf-8")
+    assert TEST_KEY not in request["query"]
+
+
+# Airflow's Test button stores the form under a random connection id (like this one) and tests that.
+RANDOM_TEST_ID = "OsISCq5y"
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        pytest.param(
+            {"password": "wrong"},
+            "refused the API key: Error 2: Invalid Username Or Password",
+            id="wrong-key",
+        ),
+        pytest.param({}, "This connection has no API key: the password field must hold", id="no-key"),
+        pytest.param(
+            {"password": TEST_KEY, "extra": {"sender": "ABCDEFGHIJKL"}},
+            "This connection extra 'sender': Sender 'ABCDEFGHIJKL' is 12 characters",
+            id="12-letter-sender",
+        ),
+    ],
+)
+def test_failed_connection_test_speaks_of_the_key_and_the_endpoint(
+    monkeypatch, clockwork_emulator, fields, words
+) -> None:
+    use_connection(monkeypatch, RANDOM_TEST_ID, host=clockwork_emulator.url, **fields)
+
+    ok, reason = ClockworkHook(RANDOM_TEST_ID).test_connection()
 
     assert not ok
-    assert "Error 2: Invalid Username Or Password" in reason
+    assert words in reason
+    assert RANDOM_TEST_ID not in reason
+    assert "number" not in reason
+
+
+def test_connection_test_that_cannot_reach_clockwork_names_the_endpoint(
+    monkeypatch, clockwork_emulator
+) -> None:
+    use_connection(monkeypatch, RANDOM_TEST_ID, password=TEST_KEY, host=clockwork_emulator.url)
+    clockwork_emulator.inject({"kind": "status", "status": 503, "on": "account"})
+
+    ok, reason = ClockworkHook(RANDOM_TEST_ID).test_connection()
+
+    assert not ok
+    assert reason.startswith(f"Could not check the API key at {clockwork_emulator.url}/xml/credit.aspx:")
+    assert "HTTP 503" in reason
+    assert "number" not in reason
+
+
+@pytest.mark.parametrize(
+    ("extra_to", "task_to", "texted"),
+    [
+        pytest.param("+44 7700 900999", None, ["447700900999"], id="connection-default"),
+        pytest.param("447700900999, 447700900998", None, ["447700900999", "447700900998"], id="several"),
+        pytest.param("447700900999", "447700900123", ["447700900123"], id="task-overrides"),
+    ],
+)
+def test_connection_recipients_are_the_default(monkeypatch, clockwork_emulator, extra_to, task_to, texted):
+    use_connection(monkeypatch, password=TEST_KEY, host=clockwork_emulator.url, extra={"to": extra_to})
+
+    ClockworkHook().send_sms(task_to, "hi")
+
+    assert [m["to"] for m in clockwork_emulator.messages()] == texted
+
+
+def test_no_recipient_anywhere_fails_before_any_request(hook, clockwork_emulator) -> None:
+    with pytest.raises(
+        ClockworkInputError,
+        match="No recipient: 'to' is not given and connection 'clockwork_default' has no 'to' extra",
+    ):
+        hook.send_sms(None, "hi")
+
+    assert clockwork_emulator.requests() == []
+
+
+def test_bad_connection_recipient_is_named_before_any_request(monkeypatch, clockwork_emulator) -> None:
+    use_connection(monkeypatch, password=TEST_KEY, host=clockwork_emulator.url, extra={"to": "07700 900999"})
+
+    with pytest.raises(
+        ClockworkInputError, match="Connection 'clockwork_default' extra 'to': Recipient '07700 900999'"
+    ):
+        ClockworkHook().send_sms("447700900123", "hi")
+
+    assert clockwork_emulator.requests() == []
 
 
 def test_key_never_appears_in_repr_errors_or_logs(monkeypatch, log_text) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import threading
 
 import pytest
@@ -254,3 +255,41 @@ def test_an_unexpected_error_in_a_worker_still_lets_requests_in_flight_report(
     assert {n: i for _, answer in seen for n, i in answer.message_ids.items()} == ids
     assert {thread for thread, _ in seen} == {main_thread}
     assert len(clockwork_connection.requests()) < 9
+
+
+def code_run_by_workers(send) -> tuple[set[str], set[str]]:
+    """What ``clockwork-send`` worker threads ran while ``send()`` ran: their names, and the
+    Airflow functions they entered."""
+    workers: set[str] = set()
+    entered: set[str] = set()
+    airflow_dir = f"{os.sep}airflow{os.sep}"
+
+    def profile(frame, event, arg) -> None:
+        name = threading.current_thread().name
+        if not name.startswith("clockwork-send"):
+            return  # e.g. the emulator's own threads
+        workers.add(name)
+        if event == "call" and airflow_dir in frame.f_code.co_filename:
+            entered.add(f"{frame.f_code.co_filename}:{frame.f_code.co_name}")
+
+    threading.setprofile(profile)  # applies to threads started from now on
+    try:
+        send()
+    finally:
+        threading.setprofile(None)  # type: ignore[arg-type]
+    return workers, entered
+
+
+@pytest.mark.parametrize(
+    "sender", [pytest.param(None, id="no-sender"), pytest.param("Ops", id="with-sender")]
+)
+def test_worker_threads_only_post_whatever_the_arguments(monkeypatch, clockwork_emulator, sender) -> None:
+    # The connection is read (get_connection, mask_secret) in the calling thread before any worker starts.
+    use_connection(monkeypatch, clockwork_emulator, sender="Default")
+    hook = ClockworkHook(max_concurrent_requests=4)
+
+    workers, entered = code_run_by_workers(lambda: hook.send_sms(NUMBERS[:120], "Nightly load done", sender))
+
+    assert len(clockwork_emulator.messages()) == 120
+    assert len(workers) == 3  # one per batch of 50
+    assert entered == set()

@@ -34,6 +34,7 @@ def test_form_has_labelled_timeout_and_sender_fields(providers_manager) -> None:
         "receiver_url": "Receiver URL",
         "receiver_token": "Receiver token",
         "allowed_senders": "Allowed senders",
+        "to": "Default recipients (To)",
     }
 
 
@@ -43,6 +44,25 @@ def test_the_receiver_token_is_a_secret_field_and_no_other_is(providers_manager)
     secret = {name for name in EXTRA_FIELDS if widgets[f"extra__clockwork__{name}"].is_sensitive}
 
     assert secret == {"receiver_token"}
+
+
+@pytest.mark.parametrize(
+    ("sender", "valid"),
+    [
+        pytest.param("ABCDEFGHIJK", True, id="11-letters"),
+        pytest.param("ABCDEFGHIJKL", False, id="12-letters"),
+        pytest.param("447700900123", True, id="12-digits"),
+        pytest.param("4477009001234", False, id="13-digits"),
+    ],
+)
+def test_sender_field_takes_11_characters_or_12_digits(sender, valid) -> None:
+    import re
+
+    schema = EXTRA_FIELDS["sender"]["schema"]
+
+    assert (
+        len(sender) <= schema["maxLength"] and re.fullmatch(schema["pattern"], sender) is not None
+    ) is valid
 
 
 def test_form_hides_unused_fields_and_relabels_the_key(providers_manager) -> None:

@@ -8,7 +8,6 @@ import pytest
 
 from airflow_provider_clockwork.protocol.errors import UnreadableReplyError
 from airflow_provider_clockwork.protocol.http_api import (
-    credit_form,
     format_credit_reply,
     format_request_error,
     format_send_reply,
@@ -73,10 +72,6 @@ def test_send_form(
 ) -> None:
     message = prepare_message(content, sender=sender, long=long)
     assert send_form(KEY, numbers, message) == expected
-
-
-def test_credit_form_holds_only_the_key() -> None:
-    assert credit_form(KEY) == {"Key": KEY}
 
 
 def test_parameter_names_are_case_insensitive() -> None:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from airflow_provider_clockwork.exceptions import ClockworkRequestError
+from airflow_provider_clockwork.exceptions import ClockworkRequestError, ClockworkTransportError
 from airflow_provider_clockwork.sensors.credit import ClockworkCreditSensor
 
 
@@ -53,4 +53,38 @@ def test_wrong_key_fails_instead_of_waiting(monkeypatch, clockwork_emulator) -> 
     monkeypatch.setenv("AIRFLOW_CONN_CLOCKWORK_DEFAULT", json.dumps(connection))
 
     with pytest.raises(ClockworkRequestError, match="Error 2: Invalid Username Or Password"):
+        ClockworkCreditSensor(task_id="enough_credit", min_credit=1).poke({})
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        pytest.param({"kind": "status", "status": 503}, "HTTP 503", id="http-503"),
+        pytest.param({"kind": "reset_before"}, "ConnectionError", id="connection-reset"),
+        pytest.param({"kind": "delay", "seconds": 2}, "ReadTimeout", id="read-timeout"),
+        pytest.param({"kind": "garbage"}, "could not be read", id="unreadable-reply"),
+        pytest.param({"kind": "request_error", "code": 99}, "Error 99", id="transient-clockwork-error"),
+    ],
+)
+def test_a_failure_that_may_pass_is_a_poke_that_waits(
+    monkeypatch, clockwork_emulator, log_text, fault, reason
+):
+    connection = {"conn_type": "clockwork", "password": "test-key", "host": clockwork_emulator.url}
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CLOCKWORK_DEFAULT", json.dumps({**connection, "extra": {"timeout": 0.5}})
+    )
+    clockwork_emulator.inject({**fault, "on": "account"})
+    sensor = ClockworkCreditSensor(task_id="enough_credit", min_credit=1)
+
+    assert sensor.poke({}) is False
+    logged = log_text()
+    assert "Could not read the Clockwork credit; will poke again" in logged
+    assert reason in logged
+    assert sensor.poke({}) is True
+
+
+def test_an_endpoint_that_is_not_clockwork_fails_at_once(clockwork_connection) -> None:
+    clockwork_connection.inject({"kind": "status", "status": 404, "on": "account"})
+
+    with pytest.raises(ClockworkTransportError, match="HTTP 404"):
         ClockworkCreditSensor(task_id="enough_credit", min_credit=1).poke({})

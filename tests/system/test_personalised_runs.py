@@ -34,7 +34,7 @@ def test_each_customer_gets_exactly_their_own_text_after_the_credit_check(airflo
     assert run.xcom("send_slots") == {m["client_id"]: m["id"] for m in messages}
     # The credit check came first, then one XML request carried all four texts.
     assert [(r["method"], r["path"]) for r in clockwork_emulator.requests()] == [
-        ("POST", "/http/credit.aspx"),
+        ("POST", "/xml/credit.aspx"),
         ("POST", "/xml/send.aspx"),
     ]
     assert TEST_KEY not in run.output
