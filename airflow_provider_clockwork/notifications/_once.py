@@ -3,8 +3,9 @@
 A notifier shared through ``default_args`` runs once for every failed task, each time in
 that task's own process, possibly on different workers. What remembers "this number was
 already told about this run" must therefore live where every one of them can read it:
-Airflow Variables, the store the send operator's retry ledger uses (Airflow 3.3's task
-state store is scoped to one task instance, so another task cannot see it). One Variable
+Airflow Variables (the send operator's retry ledger uses them too where Airflow has no task
+state store; Airflow 3.3's task state store is scoped to one task instance, so another
+task's callback cannot see it). One Variable
 per recipient and run, named ``clockwork_alerted_<hash>``; its value holds no phone number.
 
 Variables have no compare-and-set, so two tasks failing at the same instant could both
@@ -23,12 +24,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
-
-from airflow_provider_clockwork.ledger import LedgerStore, VariableStore
+from typing import Any, Protocol
 
 ONCE_PER_DAG_RUN = "dag_run"
 ONCE_PER_CHOICES = (ONCE_PER_DAG_RUN,)
@@ -40,7 +40,64 @@ POLL_SECONDS = 1.0
 """How often a callback looks again at a claim whose send is under way."""
 SENDING, SENT = "sending", "sent"
 
-default_store: LedgerStore = VariableStore()
+
+class AlertStore(Protocol):
+    """A JSON object under a name, shared by every process that runs a callback."""
+
+    def get(self, name: str) -> dict[str, Any] | None: ...
+
+    def set(self, name: str, value: dict[str, Any], description: str) -> None: ...
+
+    def delete(self, name: str) -> None: ...
+
+
+class VariableAlertStore:
+    """Airflow Variables: every worker, the dag processor and the triggerer read them through Airflow."""
+
+    def get(self, name: str) -> dict[str, Any] | None:
+        from airflow.providers.common.compat.sdk import Variable
+
+        # The default goes by position: Airflow 2 calls it default_var, Airflow 3 default.
+        stored = Variable.get(name, None, deserialize_json=True)
+        return stored if isinstance(stored, dict) else None
+
+    def set(self, name: str, value: dict[str, Any], description: str) -> None:
+        from airflow.providers.common.compat.sdk import Variable
+
+        Variable.set(name, value, description=description, serialize_json=True)
+
+    def delete(self, name: str) -> None:
+        from airflow.providers.common.compat.sdk import Variable
+
+        Variable.delete(name)
+
+
+class MemoryAlertStore:
+    """The same in a dict of this process, for running a notifier outside Airflow (tests)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[str, str] = {}
+
+    def get(self, name: str) -> dict[str, Any] | None:
+        with self._lock:
+            stored = self._values.get(name)
+        return json.loads(stored) if stored is not None else None
+
+    def set(self, name: str, value: dict[str, Any], description: str) -> None:
+        with self._lock:
+            self._values[name] = json.dumps(value)
+
+    def delete(self, name: str) -> None:
+        with self._lock:
+            self._values.pop(name, None)
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            return {name: json.loads(text) for name, text in self._values.items()}
+
+
+default_store: AlertStore = VariableAlertStore()
 
 
 def check_once_per(value: object) -> str | None:
@@ -67,7 +124,7 @@ class RunAlerts:
         dag_id: str,
         run_id: str,
         log: Any,
-        store: LedgerStore | None = None,
+        store: AlertStore | None = None,
         settle: float | None = None,
         patience: float = 0.0,
         clock: Callable[[], float] = time.time,

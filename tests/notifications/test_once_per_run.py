@@ -11,7 +11,6 @@ from types import SimpleNamespace
 
 import pytest
 
-from airflow_provider_clockwork.ledger import MemoryStore
 from airflow_provider_clockwork.notifications import _once
 from airflow_provider_clockwork.notifications.clockwork import ClockworkNotifier
 from tests.notifications.test_clockwork import task_context
@@ -20,8 +19,8 @@ ONCALL = "447700900123"
 
 
 @pytest.fixture
-def store(monkeypatch) -> MemoryStore:
-    memory = MemoryStore()
+def store(monkeypatch) -> _once.MemoryAlertStore:
+    memory = _once.MemoryAlertStore()
     monkeypatch.setattr(_once, "default_store", memory)
     monkeypatch.setattr(_once, "SETTLE_SECONDS", 0.0)
     return memory
@@ -132,7 +131,7 @@ def test_two_tasks_failing_at_the_same_instant_text_once(clockwork_connection, s
 
 
 def test_an_unreadable_record_never_silences_the_alert(clockwork_connection, monkeypatch, log_text) -> None:
-    class Broken(MemoryStore):
+    class Broken(_once.MemoryAlertStore):
         def get(self, key):
             raise RuntimeError("metadata database unreachable")
 
