@@ -4,7 +4,7 @@
   default recipient, at most once per run (``once_per="dag_run"``); the exception makes the
   text too long, so it is cut to fit.
 - The DAG-level failure callback texts ``clockwork_test_dag_to`` one line naming the failed tasks.
-- A send task without ``to`` texts the connection's default recipient too.
+- A send task without ``to``, run first, texts the connection's default recipient too.
 """
 
 from __future__ import annotations
@@ -44,7 +44,9 @@ with DAG(
     def load() -> None:
         raise ValueError("warehouse is read-only; " * 20)
 
-    extract()
-    transform()
-    load()
-    ClockworkSendSmsOperator(task_id="page_oncall", content="Nightly run started")
+    # Runs first, without a `to` of its own.
+    ClockworkSendSmsOperator(task_id="page_oncall", content="Nightly run started") >> [
+        extract(),
+        transform(),
+        load(),
+    ]
