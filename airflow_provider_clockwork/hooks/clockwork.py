@@ -204,6 +204,7 @@ class ClockworkHook(BaseHook):
             else _checked_concurrency(max_concurrent_requests, "max_concurrent_requests")
         )
         self._session: requests.Session | None = None
+        self._connection_extra: dict[str, Any] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(clockwork_conn_id={self.clockwork_conn_id!r})"
@@ -222,7 +223,8 @@ class ClockworkHook(BaseHook):
     def settings(self) -> ClockworkSettings:
         """The connection's fields, checked; read once, in the thread that first asks."""
         conn = self.get_connection(self.clockwork_conn_id)
-        settings = self._checked_settings(conn, conn.extra_dejson)
+        self._connection_extra = conn.extra_dejson
+        settings = self._checked_settings(conn, self._connection_extra)
         mask_secret(settings.api_key)
         return settings
 
@@ -240,6 +242,7 @@ class ClockworkHook(BaseHook):
             return await asyncio.to_thread(lambda: self.settings)
         conn = await aget_connection(self.clockwork_conn_id)
         extra = await conn.aextra_dejson() if hasattr(conn, "aextra_dejson") else conn.extra_dejson
+        self._connection_extra = extra
         settings = self._checked_settings(conn, extra)
         await _amask_secret(settings.api_key)
         self.__dict__["settings"] = settings
@@ -316,8 +319,8 @@ class ClockworkHook(BaseHook):
         ``DlrContent`` names the run and task that sent, when one is running, so every
         stored receipt says where its message came from.
         """
-        conn = self.get_connection(self.clockwork_conn_id)
-        receiver = read_receiver_settings(self.clockwork_conn_id, conn.extra_dejson)
+        _ = self.settings  # the connection is read once (by aload_settings in the triggerer)
+        receiver = read_receiver_settings(self.clockwork_conn_id, self._connection_extra)
         if receiver is None:
             return None
         mask_secret(receiver.token)
@@ -529,7 +532,8 @@ class ClockworkHook(BaseHook):
         """
         conn = self.get_connection(self.clockwork_conn_id)
         try:
-            settings = self._checked_settings(conn, conn.extra_dejson, name="This connection")
+            self._connection_extra = conn.extra_dejson
+            settings = self._checked_settings(conn, self._connection_extra, name="This connection")
         except (ClockworkConfigError, ClockworkInputError) as error:
             return False, str(error)
         mask_secret(settings.api_key)
