@@ -62,7 +62,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint test-airflow3 test-airflow2 test-floors
+# The suites of the two Airflow versions (and the floors) run side by side, one per core: most of
+# their time is `airflow dags test` subprocesses, each busy on one core. Each suite's output is
+# printed whole when it ends (--output-sync), so its pytest summary stays readable.
+test: lint
+	$(MAKE) --no-print-directory --output-sync=target -j2 test-airflow3 test-airflow2 test-floors
 
 # Includes the deployment tier (tests/deployment, marker `deployment`), which `make e2e` runs alone.
 test-airflow3: $(STAMP) $(CHROMIUM)
