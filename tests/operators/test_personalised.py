@@ -38,7 +38,7 @@ def emulator(monkeypatch) -> Iterator[ClockworkEmulator]:
             "conn_type": "clockwork",
             "password": KEY,
             "host": emulator.url,
-            "extra": {"timeout": 2},
+            "extra": {"timeout": 20},
         }
         monkeypatch.setenv("AIRFLOW_CONN_CLOCKWORK_DEFAULT", json.dumps(connection))
         yield emulator
