@@ -18,6 +18,9 @@ counts, one pass for the large ones. Every pass has a time budget and stops by i
 ``make bench`` stays within a few minutes, and a count it does not reach is reported as
 a lower bound (with the estimate its measured rate gives), never as a measurement.
 
+Then the send operators inside a real Airflow task (``airflow dags test``, the retry
+ledger included), side by side with the bare hook: see ``in_task.py``.
+
 Then the import cost of the operator module, next to the Slack provider's operator
 module, from ``python -X importtime`` in fresh interpreters, after Airflow's
 ``BaseOperator`` (which both need) has been imported.
@@ -48,6 +51,7 @@ os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="clockwork-bench-airflow-")
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
 
+import in_task
 import requests
 
 from airflow_provider_clockwork.emulator import ClockworkEmulator
@@ -300,7 +304,12 @@ def verdict(ok: bool | None) -> str:
 
 
 def render(
-    results: Results, imports: list[ImportCost], sizes: Sequence[int], args: argparse.Namespace, took: float
+    results: Results,
+    in_task_results: list[in_task.Measured],
+    imports: list[ImportCost],
+    sizes: Sequence[int],
+    args: argparse.Namespace,
+    took: float,
 ) -> str:
     today = datetime.datetime.now(datetime.UTC).date().isoformat()
     latency_ms = f"{args.latency * 1000:g}"
@@ -377,6 +386,8 @@ def render(
         + ", ".join(f"N={size}: {fmt_ratio(speedup_at(results, size))}" for size in sizes)
         + ".",
         "",
+        *in_task.render(in_task_results, args.in_task_repeats, verdict),
+        "",
         "## Importing the operator module",
         "",
         f"Each module imported in a fresh `python -X importtime` after `{SHARED_IMPORT}` (which both",
@@ -452,9 +463,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--budget-d", type=float, default=35.0, help="seconds a pass of (d) may take at most")
     parser.add_argument("--import-repeats", type=int, default=3)
+    parser.add_argument("--in-task-repeats", type=int, default=3, help="task runs of each in-task case")
+    parser.add_argument(
+        "--in-task-scale", type=float, default=1.0, help="multiplies N of each in-task case (a quick check)"
+    )
+    parser.add_argument(
+        "--in-task-home", type=Path, help="an Airflow home already migrated, to reuse for the in-task runs"
+    )
     args = parser.parse_args(argv)
     sizes = sorted({int(size) for size in args.sizes.split(",")})
-    if not sizes or sizes[0] < 1 or args.repeats < 1 or args.import_repeats < 1:
+    if not sizes or sizes[0] < 1 or min(args.repeats, args.import_repeats, args.in_task_repeats) < 1:
         parser.error("sizes and repeats must be positive")
 
     started = time.perf_counter()
@@ -471,8 +489,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             {NAIVE_FRESH: args.budget_c, NAIVE_SESSION: args.budget_d},
             results,
         )
+    in_task_results = in_task.measure(
+        in_task.scaled(in_task.CASES, args.in_task_scale), args.in_task_repeats, args.in_task_home
+    )
     imports = measure_imports(args.import_repeats)
-    report = render(results, imports, sizes, args, time.perf_counter() - started)
+    report = render(results, in_task_results, imports, sizes, args, time.perf_counter() - started)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(report, encoding="utf-8")
     log(f"wrote {args.output}")

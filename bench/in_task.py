@@ -1,0 +1,331 @@
+"""The send operators inside a real Airflow task, side by side with the bare hook (issue 12's scale table).
+
+For each case the bare hook sends first, in this process (``ClockworkHook.send_sms`` or
+``send_messages``, concurrency 4, a fresh hook each time); then one ``airflow dags test``
+run (a subprocess, in a throwaway Airflow home) runs every case's operator tasks in turn
+(``dags/clockwork_bench_dags.py``): the real task, template rendering, the retry ledger
+(Airflow 3.3's task state store; Variables on older Airflow), the XCom push and the
+success callback that deletes the ledger. Each case has its own emulator, in this
+process on loopback with the case's latency, so its request log holds that case only.
+
+Per case and way: the operator's ``execute`` as the task timed it, the task run as
+Airflow recorded it (start to end date) and the success callbacks (the ledger's
+deletion, after that end date); the hook's ``send_*`` call. Every send is checked:
+each number texted once, the task's ``return_value`` holding every ID, requests counted
+from the emulator's log. The floor is the network's: ceil(N / per request) requests,
+``CONCURRENCY`` at a time, each wave taking the latency.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import math
+import os
+import re
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from airflow_provider_clockwork.emulator import ClockworkEmulator
+from airflow_provider_clockwork.emulator.dag_runs import AirflowHome, DagTestRun
+
+HERE = Path(__file__).resolve().parent
+DAG_FILE = HERE / "dags" / "clockwork_bench_dags.py"
+CONCURRENCY = 4
+DAGS_TEST_TIMEOUT = 1800.0
+
+
+def _load_dag_module() -> Any:
+    """The bench DAG file, for its names and number ranges (the DAG itself is run by ``dags test``)."""
+    spec = importlib.util.spec_from_file_location("clockwork_bench_dags", DAG_FILE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BENCH_DAGS = _load_dag_module()
+
+
+@dataclass(frozen=True)
+class Case:
+    """One operator at one size and latency."""
+
+    name: str
+    operator: str
+    kind: str
+    """``sms`` (one text, 50 numbers a request) or ``personalised`` (500 messages a request)."""
+    size: int
+    latency: float
+    target: float | None
+    """Within this multiple of the floor (issue 12); None: reported only."""
+
+    @property
+    def per_request(self) -> int:
+        return 50 if self.kind == "sms" else 500
+
+    @property
+    def requests(self) -> int:
+        return math.ceil(self.size / self.per_request)
+
+    @property
+    def floor(self) -> float:
+        """The network's minimum: the requests in waves of ``CONCURRENCY``, each wave one latency."""
+        return math.ceil(self.requests / CONCURRENCY) * self.latency
+
+    @property
+    def conn_id(self) -> str:
+        return f"clockwork_bench_{self.name}"
+
+
+CASES = (
+    Case("sms_20000", "ClockworkSendSmsOperator", "sms", 20_000, 0.020, 1.5),
+    Case("sms_2000", "ClockworkSendSmsOperator", "sms", 2_000, 0.050, 1.2),
+    Case("personalised_20000", "ClockworkSendPersonalisedSmsOperator", "personalised", 20_000, 0.020, None),
+)
+
+
+@dataclass
+class Measured:
+    """One case: seconds of each repetition, and the requests each send made."""
+
+    case: Case
+    hook: list[float] = field(default_factory=list)
+    execute: list[float] = field(default_factory=list)
+    task_run: list[float] = field(default_factory=list)
+    callbacks: list[float] = field(default_factory=list)
+    hook_requests: set[int] = field(default_factory=set)
+    task_requests: set[int] = field(default_factory=set)
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def scaled(cases: Sequence[Case], scale: float) -> list[Case]:
+    """The cases with N multiplied by ``scale`` (at least 1): a quick check runs them small."""
+    return [dataclasses.replace(case, size=max(1, round(case.size * scale))) for case in cases]
+
+
+# -- the bare hook -----------------------------------------------------------------------
+
+
+def hook_send(emulator: ClockworkEmulator, case: Case) -> tuple[float, int]:
+    """One send through a fresh hook, to the case's first range of numbers: seconds and requests."""
+    from airflow_provider_clockwork.hooks.clockwork import ClockworkHook
+
+    emulator.reset()
+    hook = ClockworkHook(clockwork_conn_id=case.conn_id, max_concurrent_requests=CONCURRENCY)
+    started = time.perf_counter()
+    try:
+        if case.kind == "sms":
+            result = hook.send_sms(BENCH_DAGS.numbers(case.size), BENCH_DAGS.TEXT)
+        else:
+            result = hook.send_messages(BENCH_DAGS.personalised_messages(case.size))
+    finally:
+        hook.close()
+    seconds = time.perf_counter() - started
+    if len(result.message_ids) != case.size or len(emulator.messages()) != case.size:
+        raise RuntimeError(f"the hook sent {len(result.message_ids)} of {case.size} ({case.name})")
+    return seconds, len(emulator.requests())
+
+
+# -- the operator in a task --------------------------------------------------------------
+
+TIMING = re.compile(rf"{BENCH_DAGS.MARK} (\S+) (execute|success-callbacks) seconds: ([0-9.]+)")
+
+
+def task_ids(case: Case, repeats: int) -> list[str]:
+    return [f"{case.name}_{repeat + 1}" for repeat in range(repeats)]
+
+
+def run_dag(
+    home: AirflowHome, emulators: dict[str, ClockworkEmulator], cases: Sequence[Case], repeats: int
+) -> DagTestRun:
+    """One ``airflow dags test`` of the bench DAG: every case's tasks, one after another."""
+    env = {f"AIRFLOW_CONN_{case.conn_id.upper()}": emulators[case.name].connection_json() for case in cases}
+    env["CLOCKWORK_BENCH_CASES"] = json.dumps(
+        [{"name": c.name, "kind": c.kind, "size": c.size, "conn_id": c.conn_id} for c in cases]
+    )
+    env["CLOCKWORK_BENCH_REPEATS"] = str(repeats)
+    for emulator in emulators.values():
+        emulator.reset()
+    started = time.perf_counter()
+    run = home.dags_test(BENCH_DAGS.DAG_ID, timeout=DAGS_TEST_TIMEOUT, **env)
+    log(f"in-task: airflow dags test took {time.perf_counter() - started:.1f} s, run {run.state}")
+    return run
+
+
+def task_durations(home: AirflowHome, run: DagTestRun) -> dict[str, float]:
+    """Each task instance's recorded run (end date minus start date), from the run's database."""
+    with sqlite3.connect(home.path / "airflow.db") as db:
+        rows = db.execute(
+            "SELECT task_id, duration FROM task_instance WHERE dag_id = ? AND run_id = ?",
+            (run.dag_id, run.run_id),
+        ).fetchall()
+    return {task_id: float(duration) for task_id, duration in rows if duration is not None}
+
+
+def check_task_sends(emulator: ClockworkEmulator, run: DagTestRun, case: Case, repeats: int) -> list[int]:
+    """Each repetition texted its own numbers once and returned every ID; its requests, by repetition."""
+    if run.state != "success":
+        raise RuntimeError(f"the bench DAG run ended {run.state}:\n{run.output[-6000:]}")
+    texted: dict[str, str] = {}
+    for message in emulator.messages():
+        if message["to"] in texted:
+            raise RuntimeError(f"{message['to']} was texted twice ({case.name})")
+        texted[message["to"]] = message["id"]
+    requests = [0] * repeats
+    for request in emulator.requests():
+        requests[int(request["numbers"][0][-5:]) // case.size] += 1
+    for repeat, task_id in enumerate(task_ids(case, repeats)):
+        returned = run.xcom(task_id) or {}
+        mine = {number: texted.get(number) for number in BENCH_DAGS.numbers(case.size, repeat * case.size)}
+        if len(returned) != case.size or set(returned.values()) != set(mine.values()):
+            raise RuntimeError(f"{task_id} returned {len(returned)} IDs of {case.size} texted")
+    return requests
+
+
+def measure(cases: Sequence[Case], repeats: int, home_path: Path | None = None) -> list[Measured]:
+    """The hook's sends, then one ``dags test`` run of every case's tasks; each case on its own emulator.
+
+    ``home_path``: an Airflow home already migrated, to reuse; by default a throwaway one.
+    """
+    results = [Measured(case) for case in cases]
+    workspace = Path(tempfile.mkdtemp(prefix="clockwork-bench-in-task-"))
+    dags = workspace / "dags"
+    dags.mkdir()
+    shutil.copy(DAG_FILE, dags / DAG_FILE.name)
+    home = AirflowHome(home_path or workspace / "home", dags)
+    emulators = {
+        c.name: ClockworkEmulator(keys=("bench-key",), credit=10**9, latency=c.latency) for c in cases
+    }
+    try:
+        for emulator in emulators.values():
+            emulator.start()
+        if home_path is None:
+            started = time.perf_counter()
+            home.migrate()
+            log(f"in-task: airflow db migrate took {time.perf_counter() - started:.1f} s")
+        _measure_hooks(emulators, results, repeats)
+        run = run_dag(home, emulators, cases, repeats)
+        _read_task_timings(home, emulators, run, results, repeats)
+    finally:
+        for emulator in emulators.values():
+            emulator.stop()
+        shutil.rmtree(workspace, ignore_errors=True)
+    return results
+
+
+def _measure_hooks(emulators: dict[str, ClockworkEmulator], results: list[Measured], repeats: int) -> None:
+    for measured in results:
+        case = measured.case
+        os.environ[f"AIRFLOW_CONN_{case.conn_id.upper()}"] = emulators[case.name].connection_json()
+        hook_send(emulators[case.name], dataclasses.replace(case, size=1))  # warm-up: imports, connection
+        for _ in range(repeats):
+            seconds, made = hook_send(emulators[case.name], case)
+            measured.hook.append(seconds)
+            measured.hook_requests.add(made)
+        log(f"in-task: hook {case.name}: median {statistics.median(measured.hook):.3f} s")
+
+
+def _read_task_timings(
+    home: AirflowHome,
+    emulators: dict[str, ClockworkEmulator],
+    run: DagTestRun,
+    results: list[Measured],
+    repeats: int,
+) -> None:
+    timings: dict[tuple[str, str], float] = {
+        (task_id, what): float(seconds) for task_id, what, seconds in TIMING.findall(run.output)
+    }
+    durations = task_durations(home, run)
+    for measured in results:
+        case = measured.case
+        measured.task_requests.update(check_task_sends(emulators[case.name], run, case, repeats))
+        for task_id in task_ids(case, repeats):
+            measured.execute.append(timings[(task_id, "execute")])
+            measured.task_run.append(durations[task_id])
+            if (task_id, "success-callbacks") in timings:
+                measured.callbacks.append(timings[(task_id, "success-callbacks")])
+        log(
+            f"in-task: task {case.name}: execute median {statistics.median(measured.execute):.3f} s, "
+            f"task run median {statistics.median(measured.task_run):.3f} s"
+        )
+
+
+# -- the report --------------------------------------------------------------------------
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _seconds(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f} s"
+
+
+def _times(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}×"
+
+
+def _per(numerator: float | None, denominator: float | None) -> float | None:
+    return None if numerator is None or not denominator else numerator / denominator
+
+
+def _requests(made: set[int]) -> str:
+    return ", ".join(str(count) for count in sorted(made)) or "–"
+
+
+def render(results: Sequence[Measured], repeats: int, verdict: Callable[[bool | None], str]) -> list[str]:
+    """The section of docs/benchmarks.md: one table of timings, one of targets."""
+    out = [
+        "## The send operators inside a real Airflow task",
+        "",
+        "Each operator in real tasks of one `airflow dags test` run (a subprocess, throwaway Airflow",
+        "home: template rendering, the retry ledger, XCom, the success callbacks), side by side with",
+        f"the bare hook in the bench process, {CONCURRENCY} requests in flight for both, each case on",
+        "its own emulator with the latency shown. *execute* is the operator's `execute` as the task",
+        "timed it; *task run* is Airflow's recorded duration of the task instance (start to end date);",
+        "*success callbacks* run after that end date and delete the retry ledger. Medians of "
+        f"{repeats} repetitions; the floor is ceil(ceil(N / per request) / {CONCURRENCY}) × latency.",
+        "",
+        "| operator | N | latency | requests (hook / task) | floor | hook | execute | task run "
+        "| success callbacks | execute / floor | execute / hook | task run / floor |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for m in results:
+        c = m.case
+        hook, execute, task_run = _median(m.hook), _median(m.execute), _median(m.task_run)
+        out.append(
+            f"| `{c.operator}` | {c.size:,} | {c.latency * 1000:g} ms "
+            f"| {_requests(m.hook_requests)} / {_requests(m.task_requests)} | {_seconds(c.floor)} "
+            f"| {_seconds(hook)} | {_seconds(execute)} | {_seconds(task_run)} "
+            f"| {_seconds(_median(m.callbacks))} | {_times(_per(execute, c.floor))} "
+            f"| {_times(_per(execute, hook))} | {_times(_per(task_run, c.floor))} |"
+        )
+    out += ["", "| target (in a task) | measured | |", "|---|---|---|"]
+    for m in results:
+        c = m.case
+        ratio = _per(_median(m.execute), c.floor)
+        if c.target is not None:
+            met = None if ratio is None else ratio <= c.target
+            out.append(
+                f"| `{c.operator}`, N={c.size:,} at {c.latency * 1000:g} ms: execute within "
+                f"{c.target:g}× the floor | {_times(ratio)} | {verdict(met)} |"
+            )
+        exact = m.task_requests == {c.requests} and m.hook_requests == {c.requests}
+        out.append(
+            f"| `{c.operator}`, N={c.size:,}: requests = ceil(N/{c.per_request}) = {c.requests} "
+            f"| {_requests(m.task_requests)} | {verdict(exact)} |"
+        )
+    return out
