@@ -502,7 +502,8 @@ class ClockworkHook(BaseHook):
             message_ids={n: reply.message_ids[n] for n in numbers if n in reply.message_ids},
             errors={n: reply.errors[n] for n in numbers if n in reply.errors},
         )
-        silent = [number for number in numbers if number not in result.answered()]
+        answered = result.answered()  # once, not once per number: a set of the whole batch
+        silent = [number for number in numbers if number not in answered]
         if silent:
             raise ClockworkTransportError(
                 "Clockwork's reply gave no ID and no error for some numbers.", result=result, unknown=silent
@@ -672,7 +673,8 @@ class ClockworkHook(BaseHook):
         reply = self._read_reply(
             response, lambda text: xml_api.parse_personalised_reply(text, messages), "reply", labels
         )
-        silent = [sms.label for sms in messages if sms.client_id not in reply.answered()]
+        answered = reply.answered()  # once, not once per message (500 of them)
+        silent = [sms.label for sms in messages if sms.client_id not in answered]
         if silent:
             raise ClockworkTransportError(
                 "Clockwork's reply gave no ID and no error for some messages.", result=reply, unknown=silent
