@@ -7,10 +7,11 @@ times, one task after another; repetition ``k`` texts its own range of numbers, 
 bench can tell the requests of each task apart. A first task only imports the provider,
 so that the in-process API server of ``airflow dags test`` starts outside the measured tasks.
 
-The operators are subclassed only to log two timings the bench reads from the run's
-output: their own ``execute`` (``perf_counter`` around ``super().execute()``) and the
-success callbacks that delete the retry ledger, which run after Airflow records the
-success (so after the task instance's end date).
+The operators are subclassed only to log timings the bench reads from the run's
+output: their own ``execute`` (``perf_counter`` around ``super().execute()``), the calls
+it made to Airflow's task state store (the retry ledger, on Airflow 3.3+), and the
+success callbacks that delete the ledger, which run after Airflow records the success
+(so after the task instance's end date).
 """
 
 from __future__ import annotations
@@ -56,16 +57,48 @@ def timed_callbacks(operator: Any) -> Any:
     return operator
 
 
+class TimedStateStore:
+    """Airflow's task state store, counting the calls made to it and the seconds they took."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.calls = 0
+        self.seconds = 0.0
+
+    def _timed(self, method: str, *args: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return getattr(self.store, method)(*args)
+        finally:
+            self.calls += 1
+            self.seconds += time.perf_counter() - started
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._timed("get", key, default)
+
+    def set(self, key: str, value: Any) -> None:
+        self._timed("set", key, value)
+
+    def delete(self, key: str) -> None:
+        self._timed("delete", key)
+
+
 class Timed:
-    """Logs how long ``execute`` took, however it ends."""
+    """Logs how long ``execute`` took, however it ends, and its calls to the task state store."""
 
     def execute(self, context: Any) -> Any:
+        store = context.get("task_state_store")
+        if store is not None:
+            context["task_state_store"] = store = TimedStateStore(store)
         started = time.perf_counter()
         try:
             return super().execute(context)  # type: ignore[misc]
         finally:
             seconds = time.perf_counter() - started
-            self.log.info("%s %s execute seconds: %.6f", MARK, self.task_id, seconds)  # type: ignore[attr-defined]
+            self.log.info("%s %s execute seconds: %.6f", MARK, self.task_id, seconds)
+            if store is not None:
+                calls, spent = store.calls, store.seconds
+                self.log.info("%s %s ledger-calls %d seconds: %.6f", MARK, self.task_id, calls, spent)
 
 
 class TimedSendSms(Timed, ClockworkSendSmsOperator):
