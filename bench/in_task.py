@@ -1,12 +1,14 @@
 """The send operators inside a real Airflow task, side by side with the bare hook (issue 12's scale table).
 
-For each case the bare hook sends first, in this process (``ClockworkHook.send_sms`` or
-``send_messages``, concurrency 4, a fresh hook each time); then one ``airflow dags test``
-run (a subprocess, in a throwaway Airflow home) runs every case's operator tasks in turn
+For each case the bare hook sends first, in a fresh interpreter of its own as a task has
+(``ClockworkHook.send_sms`` or ``send_messages``, concurrency 4, a fresh hook each time);
+then one ``airflow dags test`` run (a subprocess, in a throwaway Airflow home) runs every
+case's operator tasks in turn
 (``dags/clockwork_bench_dags.py``): the real task, template rendering, the retry ledger
 (Airflow 3.3's task state store; Variables on older Airflow), the XCom push and the
 success callback that deletes the ledger. Each case has its own emulator, in this
-process on loopback with the case's latency, so its request log holds that case only.
+process on loopback with the case's latency, so its request log holds that case only;
+each repetition texts its own range of numbers, so its requests can be told apart.
 
 Per case and way: the operator's ``execute`` as the task timed it, the task run as
 Airflow recorded it (start to end date) and the success callbacks (the ledger's
@@ -27,6 +29,7 @@ import re
 import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -121,31 +124,73 @@ def scaled(cases: Sequence[Case], scale: float) -> list[Case]:
     return [dataclasses.replace(case, size=max(1, round(case.size * scale))) for case in cases]
 
 
-# -- the bare hook -----------------------------------------------------------------------
+# -- the bare hook, in a process of its own as the task is -------------------------------
 
 
-def hook_send(emulator: ClockworkEmulator, case: Case) -> tuple[float, int]:
-    """One send through a fresh hook, to the case's first range of numbers: seconds and requests."""
+def hook_worker(kind: str, size: int, repeats: int, conn_id: str) -> list[float]:
+    """In the hook's process: ``repeats`` sends through a fresh hook each, to their own numbers."""
     from airflow_provider_clockwork.hooks.clockwork import ClockworkHook
 
+    warm = ClockworkHook(clockwork_conn_id=conn_id)  # imports and the connection, as a task's warm-up
+    warm.get_conn()
+    warm.close()
+    timings = []
+    for repeat in range(repeats):
+        hook = ClockworkHook(clockwork_conn_id=conn_id, max_concurrent_requests=CONCURRENCY)
+        started = time.perf_counter()
+        try:
+            if kind == "sms":
+                result = hook.send_sms(BENCH_DAGS.numbers(size, repeat * size), BENCH_DAGS.TEXT)
+            else:
+                result = hook.send_messages(BENCH_DAGS.personalised_messages(size, repeat * size))
+        finally:
+            hook.close()
+        timings.append(time.perf_counter() - started)
+        if len(result.message_ids) != size:
+            raise RuntimeError(f"the hook got {len(result.message_ids)} IDs of {size}")
+    return timings
+
+
+def hook_sends(emulator: ClockworkEmulator, case: Case, repeats: int) -> list[float]:
+    """The hook's sends of this case, in a fresh interpreter (``hook_worker``): seconds of each."""
     emulator.reset()
-    hook = ClockworkHook(clockwork_conn_id=case.conn_id, max_concurrent_requests=CONCURRENCY)
-    started = time.perf_counter()
-    try:
-        if case.kind == "sms":
-            result = hook.send_sms(BENCH_DAGS.numbers(case.size), BENCH_DAGS.TEXT)
-        else:
-            result = hook.send_messages(BENCH_DAGS.personalised_messages(case.size))
-    finally:
-        hook.close()
-    seconds = time.perf_counter() - started
-    if len(result.message_ids) != case.size or len(emulator.messages()) != case.size:
-        raise RuntimeError(f"the hook sent {len(result.message_ids)} of {case.size} ({case.name})")
-    return seconds, len(emulator.requests())
+    env = {**os.environ, f"AIRFLOW_CONN_{case.conn_id.upper()}": emulator.connection_json()}
+    done = subprocess.run(
+        [sys.executable, __file__, case.kind, str(case.size), str(repeats), case.conn_id],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=DAGS_TEST_TIMEOUT,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the hook's sends failed ({case.name}):\n{done.stderr[-4000:]}")
+    return [float(seconds) for seconds in json.loads(done.stdout.strip().splitlines()[-1])]
+
+
+def requests_by_repeat(
+    emulator: ClockworkEmulator, case: Case, repeats: int
+) -> tuple[list[int], dict[str, str]]:
+    """The requests of each repetition (each texts its own numbers) and every ID; texting twice raises."""
+    texted: dict[str, str] = {}
+    for message in emulator.messages():
+        if message["to"] in texted:
+            raise RuntimeError(f"{message['to']} was texted twice ({case.name})")
+        texted[message["to"]] = message["id"]
+    if len(texted) != case.size * repeats:
+        raise RuntimeError(f"{len(texted)} numbers texted, not {case.size * repeats} ({case.name})")
+    requests = [0] * repeats
+    for request in emulator.requests():
+        requests[int(request["numbers"][0][-5:]) // case.size] += 1
+    return requests, texted
 
 
 def personalised_phases(emulator: ClockworkEmulator, case: Case) -> dict[str, float]:
-    """What a personalised send spends besides the network, each step alone, one thread, no latency."""
+    """CPU seconds a personalised send spends besides the network: each step alone, no latency.
+
+    CPU time, not wall time, so that other work on the machine does not count; the
+    emulator's step counts this process's CPU, the client's share and the emulator's.
+    """
     import requests
 
     from airflow_provider_clockwork.protocol import xml_api
@@ -153,15 +198,15 @@ def personalised_phases(emulator: ClockworkEmulator, case: Case) -> dict[str, fl
     from airflow_provider_clockwork.protocol.recipients import batches
 
     phases: dict[str, float] = {}
-    started = time.perf_counter()
+    started = time.process_time()
     prepared = prepare_personalised(BENCH_DAGS.personalised_messages(case.size))
-    phases["checking the messages"] = time.perf_counter() - started
-    started = time.perf_counter()
+    phases["checking the messages"] = time.process_time() - started
+    started = time.process_time()
     documents = [xml_api.personalised_document("bench-key", group) for group in batches(prepared, 500)]
-    phases["building the XML documents"] = time.perf_counter() - started
+    phases["building the XML documents"] = time.process_time() - started
     emulator.reset()
     latency, emulator.latency = emulator.latency, 0.0
-    started = time.perf_counter()
+    started = time.process_time()
     with requests.Session() as session:
         replies = [
             session.post(
@@ -171,12 +216,12 @@ def personalised_phases(emulator: ClockworkEmulator, case: Case) -> dict[str, fl
             ).content
             for document in documents
         ]
-    phases["the emulator answering them (in this process)"] = time.perf_counter() - started
+    phases["the emulator answering them (in this process)"] = time.process_time() - started
     emulator.latency = latency
-    started = time.perf_counter()
+    started = time.process_time()
     for group, reply in zip(batches(prepared, 500), replies, strict=True):
         xml_api.parse_personalised_reply(reply, group)
-    phases["reading the replies"] = time.perf_counter() - started
+    phases["reading the replies"] = time.process_time() - started
     return phases
 
 
@@ -218,21 +263,14 @@ def task_durations(home: AirflowHome, run: DagTestRun) -> dict[str, float]:
 
 
 def check_task_sends(emulator: ClockworkEmulator, run: DagTestRun, case: Case, repeats: int) -> list[int]:
-    """Each repetition texted its own numbers once and returned every ID; its requests, by repetition."""
+    """Each task texted its own numbers once and returned every ID; the requests of each task."""
     if run.state != "success":
         raise RuntimeError(f"the bench DAG run ended {run.state}:\n{run.output[-6000:]}")
-    texted: dict[str, str] = {}
-    for message in emulator.messages():
-        if message["to"] in texted:
-            raise RuntimeError(f"{message['to']} was texted twice ({case.name})")
-        texted[message["to"]] = message["id"]
-    requests = [0] * repeats
-    for request in emulator.requests():
-        requests[int(request["numbers"][0][-5:]) // case.size] += 1
+    requests, texted = requests_by_repeat(emulator, case, repeats)
     for repeat, task_id in enumerate(task_ids(case, repeats)):
         returned = run.xcom(task_id) or {}
-        mine = {number: texted.get(number) for number in BENCH_DAGS.numbers(case.size, repeat * case.size)}
-        if len(returned) != case.size or set(returned.values()) != set(mine.values()):
+        sent = {texted[number] for number in BENCH_DAGS.numbers(case.size, repeat * case.size)}
+        if len(returned) != case.size or set(returned.values()) != sent:
             raise RuntimeError(f"{task_id} returned {len(returned)} IDs of {case.size} texted")
     return requests
 
@@ -271,12 +309,8 @@ def measure(cases: Sequence[Case], repeats: int, home_path: Path | None = None) 
 def _measure_hooks(emulators: dict[str, ClockworkEmulator], results: list[Measured], repeats: int) -> None:
     for measured in results:
         case = measured.case
-        os.environ[f"AIRFLOW_CONN_{case.conn_id.upper()}"] = emulators[case.name].connection_json()
-        hook_send(emulators[case.name], dataclasses.replace(case, size=1))  # warm-up: imports, connection
-        for _ in range(repeats):
-            seconds, made = hook_send(emulators[case.name], case)
-            measured.hook.append(seconds)
-            measured.hook_requests.add(made)
+        measured.hook = hook_sends(emulators[case.name], case, repeats)
+        measured.hook_requests.update(requests_by_repeat(emulators[case.name], case, repeats)[0])
         log(f"in-task: hook {case.name}: median {statistics.median(measured.hook):.3f} s")
         if case.kind == "personalised":
             measured.phases = personalised_phases(emulators[case.name], case)
@@ -391,8 +425,13 @@ def render(results: Sequence[Measured], repeats: int, verdict: Callable[[bool | 
             out += [
                 "",
                 f"Where a personalised send of {m.case.size:,} messages spends its time besides the network "
-                f"(each step alone, one thread, no latency): {steps}. Its floor "
+                f"(CPU seconds, each step alone in the bench process, no latency): {steps}. Its floor "
                 f"({_seconds(m.case.floor)}) is not what limits it: CPU is, the provider's and the "
                 "emulator's, on the same cores and each under one interpreter lock.",
             ]
     return out
+
+
+if __name__ == "__main__":  # the hook's process (see hook_sends): prints the seconds of each send
+    kind, size, repeats, conn_id = sys.argv[1:5]
+    print(json.dumps(hook_worker(kind, int(size), int(repeats), conn_id)))
