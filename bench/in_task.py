@@ -419,6 +419,18 @@ def render(results: Sequence[Measured], repeats: int, verdict: Callable[[bool | 
             f"| `{c.operator}`, N={c.size:,}: requests = ceil(N/{c.per_request}) = {c.requests} "
             f"| {_requests(m.task_requests)} | {verdict(exact)} |"
         )
+    out += [
+        "",
+        "- The hook sends in a fresh interpreter of its own, as a task does, not beside the emulator;",
+        "  *execute / hook* is what the operator and Airflow add to the same send.",
+        "- Under `airflow dags test` the execution API runs inside the task's own process (Airflow's",
+        "  in-process test supervisor): each task state store call passes through an HTTP client,",
+        "  FastAPI and a SQLite commit on other threads of the same interpreter, competing with the",
+        "  request threads for it. In a deployment the call is a message to the supervisor process and",
+        "  the API server does that work elsewhere, so these figures are the pessimistic case.",
+        "- The ledger's first call (reading earlier tries' IDs) comes before the first request and its",
+        "  last write after the last answer: two calls no send with a ledger can overlap.",
+    ]
     for m in results:
         if m.phases:
             steps = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in m.phases.items())
