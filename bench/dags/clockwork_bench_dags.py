@@ -86,13 +86,14 @@ class TimedStateStore:
 class Timed:
     """Logs how long ``execute`` took, however it ends, and its calls to the task state store."""
 
-    def execute(self, context: Any) -> Any:
+    def execute(self, context: Any, **kwargs: Any) -> Any:
+        # kwargs: Airflow 2 hands execute a sentinel that its wrapped execute checks
         store = context.get("task_state_store")
         if store is not None:
             context["task_state_store"] = store = TimedStateStore(store)
         started = time.perf_counter()
         try:
-            return super().execute(context)  # type: ignore[misc]
+            return super().execute(context, **kwargs)  # type: ignore[misc]
         finally:
             seconds = time.perf_counter() - started
             self.log.info("%s %s execute seconds: %.6f", MARK, self.task_id, seconds)
