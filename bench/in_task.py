@@ -388,12 +388,12 @@ def render(results: Sequence[Measured], repeats: int, verdict: Callable[[bool | 
         "",
         "Each operator in real tasks of one `airflow dags test` run (a subprocess, throwaway Airflow",
         "home: template rendering, the retry ledger, XCom, the success callbacks), side by side with",
-        f"the bare hook in the bench process, {CONCURRENCY} requests in flight for both, each case on",
-        "its own emulator with the latency shown. *execute* is the operator's `execute` as the task",
+        f"the bare hook in a process of its own, {CONCURRENCY} requests in flight for both, each case",
+        "on its own emulator with the latency shown. *execute* is the operator's `execute` as the task",
         "timed it; *ledger* the calls it made to Airflow's task state store (reading earlier tries'",
         "IDs, writing each wave of IDs) and their time, which overlaps the requests in flight;",
         "*task run* is Airflow's recorded duration of the task instance (start to end date);",
-        "*success callbacks* run after that end date and delete the retry ledger. Medians of "
+        "*success callbacks* run after that end date and delete the retry ledger. Medians of",
         f"{repeats} repetitions; the floor is ceil(ceil(N / per request) / {CONCURRENCY}) × latency.",
         "",
         "| operator | N | latency | requests (hook / task) | floor | hook | execute | ledger | task run "
