@@ -88,7 +88,7 @@ def airflow3() -> None:
         pytest.skip(f"the deployment tier runs on Airflow 3 only (this is {airflow_version})")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def deployment(
     airflow3: None, tmp_path_factory: pytest.TempPathFactory, airflow_home: AirflowHome
 ) -> Iterator[Deployment]:
@@ -113,7 +113,7 @@ def deployment(
             airflow.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def started_runs(deployment: Deployment) -> dict[str, str]:
     """Every checked run, triggered at once: DAG ID → run ID."""
     # The retry scenario: try 1 of each send gets a passing refusal (no credit) for one of its numbers.
