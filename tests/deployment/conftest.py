@@ -4,10 +4,15 @@ Started once per session: the api-server, scheduler, dag-processor and triggerer
 throwaway ``AIRFLOW_HOME`` on loopback, the provider as installed in this environment, the
 two example DAGs the tier runs and ``dags/`` here. ``started_runs`` triggers every DAG run
 the tier checks at once, so they run side by side while the tests wait on each.
+
+The Clockwork connection names the provider's receiver in that API server
+(``receiver_url``, ``receiver_token``), so every send asks for delivery receipts there,
+and the emulator forwards texts to its account to the same receiver's inbound path.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import shutil
 import sqlite3
@@ -38,6 +43,9 @@ TRIGGERED_DAGS = (
 TEAM_NUMBERS = "+44 7700 900751, +44 7700 900752"
 RETRY_REFUSED_NUMBERS = ("447700900722", "447700900725")
 START_TIMEOUT_SECONDS = 240.0
+CONN_ID = "clockwork_default"
+ALLOWED_SENDER = "447700900771"
+"""The one number in the connection's ``allowed_senders``: its texts become asset events."""
 
 
 @dataclass
@@ -46,10 +54,16 @@ class Deployment:
     emulator: ClockworkEmulator
     api_key: str
     airflow: AirflowDeployment
+    receiver_token: str
 
     @property
     def ui_url(self) -> str:
         return self.api.base_url
+
+    def receiver_url(self, path: str, token: str | None = None, conn_id: str = CONN_ID) -> str:
+        """The URL of the receiver's ``path`` (receipts or inbound) in the API server, as Clockwork calls."""
+        token = self.receiver_token if token is None else token
+        return f"{self.api.base_url}/clockwork/{conn_id}/{path}?token={token}"
 
 
 def _fill_dags_folder(dags: Path) -> None:
@@ -58,6 +72,17 @@ def _fill_dags_folder(dags: Path) -> None:
         shutil.copy(REPO / "example_dags" / name, dags / name)
     for source in (TIER / "dags").glob("*.py"):
         shutil.copy(source, dags / source.name)
+
+
+def _connection_json(emulator: ClockworkEmulator, api_base_url: str, receiver_token: str) -> str:
+    """The emulator as Clockwork, with the receiver of the deployment's API server."""
+    connection = json.loads(emulator.connection_json())
+    connection["extra"] = {
+        "receiver_url": f"{api_base_url}/clockwork",
+        "receiver_token": receiver_token,
+        "allowed_senders": [ALLOWED_SENDER],
+    }
+    return json.dumps(connection)
 
 
 def _unused_database(airflow_home: AirflowHome) -> Path | None:
@@ -95,10 +120,11 @@ def deployment(
     api_key = f"deploy-{secrets.token_hex(12)}"
     root = tmp_path_factory.mktemp("deployment")
     _fill_dags_folder(root / "dags")
+    receiver_token = secrets.token_urlsafe(24)
     with ClockworkEmulator(keys=(api_key,)) as emulator:
-        env = deployment_environment(
-            root, free_port(), AIRFLOW_CONN_CLOCKWORK_DEFAULT=emulator.connection_json()
-        )
+        port = free_port()
+        connection = _connection_json(emulator, f"http://127.0.0.1:{port}", receiver_token)
+        env = deployment_environment(root, port, AIRFLOW_CONN_CLOCKWORK_DEFAULT=connection)
         airflow = AirflowDeployment(root, env)
         airflow.prepare_database(_unused_database(airflow_home))
         airflow.start()
@@ -108,7 +134,9 @@ def deployment(
                 _wait_until_serving(airflow, api)
             except AssertionError as error:
                 raise AssertionError(f"{error}\n{airflow.tail()}") from None
-            yield Deployment(api, emulator, api_key, airflow)
+            deployment = Deployment(api, emulator, api_key, airflow, receiver_token)
+            emulator.inbound_url = deployment.receiver_url("inbound")
+            yield deployment
         finally:
             airflow.stop()
 

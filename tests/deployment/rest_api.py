@@ -147,3 +147,30 @@ class AirflowApi:
 
     def test_connection(self, **fields: Any) -> dict[str, Any]:
         return self.call("POST", "/connections/test", json=fields)
+
+    # -- assets --
+
+    def asset_id(self, uri: str) -> int | None:
+        """The ID of the asset with this URI (registered by a DAG, or by the receiver's first write)."""
+        found = self.call("GET", "/assets", params={"uri_pattern": uri, "only_active": False})["assets"]
+        return next((int(asset["id"]) for asset in found if asset["uri"] == uri), None)
+
+    def asset_state(self, uri: str, key: str) -> Any:
+        """The value stored under ``key`` in the asset's state store, None when there is none."""
+        asset_id = self.asset_id(uri)
+        if asset_id is None:
+            return None
+        reply = self.request("GET", f"/assets/{asset_id}/state-store/{key}")
+        if reply.status_code == 404:
+            return None
+        if not reply.ok:
+            raise AssertionError(f"state {key} of {uri}: {reply.status_code}: {reply.text[:500]}")
+        return reply.json()["value"]
+
+    def asset_events(self, uri: str) -> list[dict[str, Any]]:
+        """The asset's events, oldest first."""
+        asset_id = self.asset_id(uri)
+        if asset_id is None:
+            return []
+        params = {"asset_id": asset_id, "order_by": "timestamp", "limit": 100}
+        return list(self.call("GET", "/assets/events", params=params)["asset_events"])
