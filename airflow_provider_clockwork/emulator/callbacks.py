@@ -256,6 +256,9 @@ class Callbacks:
     def __init__(self, state: EmulatorState, worker: CallbackWorker) -> None:
         self._state = state
         self._worker = worker
+        self._held_lock = threading.Lock()
+        self._held: list[tuple[int, list[_Owed]]] = []
+        """Receipts of messages planned with ``hold``: (generation, [interim?, final]) per message."""
 
     def wait_idle(self, timeout: float) -> bool:
         return self._worker.wait_idle(timeout)
@@ -285,12 +288,30 @@ class Callbacks:
                     error=f"not sent: {error}",
                 )
                 continue
-            first, last = _planned_receipts(message_id, sms, self._state.delivery_for(sms.to))
-            if first is not None:
-                interim.append(_Owed(sms.dlr_type, sms.dlr_url, first))
-            final.append(_Owed(sms.dlr_type, sms.dlr_url, last))
+            plan = self._state.delivery_for(sms.to)
+            first, last = _planned_receipts(message_id, sms, plan)
+            owed = [_Owed(sms.dlr_type, sms.dlr_url, r) for r in (first, last) if r is not None]
+            if plan.hold:
+                with self._held_lock:
+                    self._held.append((generation, owed))
+                continue
+            interim.extend(owed[:-1])
+            final.append(owed[-1])
         for phase in (interim, final):
             self._queue_phase(phase, generation)
+
+    def release_receipts(self) -> int:
+        """Queue every receipt held back so far (interim ones first), as if the phones came on.
+
+        Returns how many messages' receipts were released; held receipts of a state reset
+        since are dropped.
+        """
+        with self._held_lock:
+            held, self._held = self._held, []
+        current = [owed for generation, owed in held if generation == self._state.generation]
+        for phase in ([o for owed in current for o in owed[:-1]], [owed[-1] for owed in current]):
+            self._queue_phase(phase, self._state.generation)
+        return len(current)
 
     def _queue_phase(self, owed: list[_Owed], generation: int) -> None:
         """Types 1-3: one call per receipt. Type 4: one POST per URL, up to 100 receipts each."""

@@ -71,7 +71,7 @@ def _json_object(payload: Any, what: str, fields: Iterable[str]) -> dict[str, An
     return payload
 
 
-_DELIVERY_FIELDS = ("status", "err_code", "detail", "interim", "times")
+_DELIVERY_FIELDS = ("status", "err_code", "detail", "interim", "times", "hold")
 
 
 def _post_deliveries(state: EmulatorState, body: bytes) -> Any:
@@ -140,6 +140,7 @@ STATE_ACTIONS: dict[tuple[str, str], Callable[[EmulatorState, bytes], Any]] = {
 CALLBACK_ACTIONS: dict[tuple[str, str], Callable[[Callbacks, bytes], Any]] = {
     ("POST", "inbound"): _post_inbound,
     ("POST", "wait"): _post_wait,
+    ("POST", "release"): lambda callbacks, body: {"released": callbacks.release_receipts()},
 }
 
 

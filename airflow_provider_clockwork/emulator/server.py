@@ -282,15 +282,24 @@ class ClockworkEmulator:
         detail: str | None = None,
         interim: str | None = None,
         times: int | None = None,
+        hold: bool = False,
     ) -> None:
         """From now on, messages to ``number`` (as written in ``<To>``) end in ``status`` with this err_code.
 
         ``detail`` defaults to the state's description; ``interim`` (``ENROUTE`` or ``ACCEPTD``)
         sends that receipt first. With ``times`` the setting covers only that many messages
-        to the number, after which they are delivered again. Without a setting a message
-        gets one receipt: ``DELIVRD`` with err_code 0.
+        to the number, after which they are delivered again. With ``hold`` the receipts wait
+        until :meth:`release_receipts`. Without a setting a message gets one receipt:
+        ``DELIVRD`` with err_code 0.
         """
-        self._state.plan_delivery(str(number), delivery_plan(status, err_code, detail, interim), times)
+        plan = delivery_plan(status, err_code, detail, interim, hold)
+        self._state.plan_delivery(str(number), plan, times)
+
+    def release_receipts(self) -> int:
+        """Send the receipts held back by ``set_delivery(..., hold=True)``; returns for how many messages."""
+        if self._callbacks is None:
+            raise RuntimeError("the Clockwork emulator has not been started; call start() first")
+        return self._callbacks.release_receipts()
 
     def deliveries(self) -> dict[str, dict[str, Any]]:
         """The delivery settings by number: status, err_code, detail, interim and times left."""

@@ -69,6 +69,8 @@ class DeliveryPlan:
     err_code: int = 0
     detail: str | None = None
     interim: str | None = None
+    hold: bool = False
+    """Keep the receipts back until :meth:`ClockworkEmulator.release_receipts` (a phone that was off)."""
 
     @property
     def final_detail(self) -> str:
@@ -87,6 +89,7 @@ def delivery_plan(
     err_code: int = 0,
     detail: str | None = None,
     interim: str | None = None,
+    hold: bool = False,
 ) -> DeliveryPlan:
     """A checked plan: a final status Clockwork documents, an interim one (or None), a whole err_code."""
     final = str(status).strip().upper()
@@ -97,7 +100,9 @@ def delivery_plan(
         raise ValueError(f"interim status {interim!r} is not one of {', '.join(INTERIM_STATUSES)}")
     if isinstance(err_code, bool) or not isinstance(err_code, int):
         raise ValueError(f"err_code must be a whole number, not {err_code!r}")
-    return DeliveryPlan(final, err_code, None if detail is None else str(detail), first)
+    if not isinstance(hold, bool):
+        raise ValueError(f"hold must be true or false, not {hold!r}")
+    return DeliveryPlan(final, err_code, None if detail is None else str(detail), first, hold)
 
 
 @dataclass

@@ -398,6 +398,7 @@ def test_deliveries_and_receipts_over_the_json_api(
         "detail": None,
         "interim": "ACCEPTD",
         "times": 2,
+        "hold": False,
     }
     assert posted.json()["deliveries"][B] == {
         "status": "DELIVRD",
@@ -405,11 +406,29 @@ def test_deliveries_and_receipts_over_the_json_api(
         "detail": None,
         "interim": None,
         "times": None,
+        "hold": False,
     }
     assert waited.json() == {"idle": True}
     assert inspect(clockwork_emulator, "receipts") == clockwork_emulator.receipts()
     assert sorted(r["status"] for r in clockwork_emulator.receipts()) == ["ACCEPTD", "DELIVRD", "UNDELIV"]
     assert inspect(clockwork_emulator, "deliveries")[A]["times"] == 1
+
+
+def test_held_receipts_wait_until_they_are_released(
+    clockwork_emulator: ClockworkEmulator, receiver: Receiver
+) -> None:
+    clockwork_emulator.set_delivery(A, "UNDELIV", err_code=1, interim="ENROUTE", hold=True)
+
+    send_with_receipts(clockwork_emulator, A, B, url=receiver.url)
+    before = [(r["to"], r["status"]) for r in clockwork_emulator.receipts()]
+    released = requests.post(f"{clockwork_emulator.url}/_emulator/release", timeout=TIMEOUT)
+    assert clockwork_emulator.wait_for_callbacks(TIMEOUT)
+
+    assert before == [(B, "DELIVRD")]
+    assert released.json() == {"released": 1}
+    after = [(r["to"], r["status"]) for r in clockwork_emulator.receipts()]
+    assert after == [(B, "DELIVRD"), (A, "ENROUTE"), (A, "UNDELIV")]
+    assert clockwork_emulator.release_receipts() == 0
 
 
 @pytest.mark.parametrize(
@@ -419,6 +438,7 @@ def test_deliveries_and_receipts_over_the_json_api(
         pytest.param("deliveries", {A: {"code": 1}}, "code", id="unknown-field"),
         pytest.param("deliveries", [A], "object", id="not-an-object"),
         pytest.param("wait", {"timeout": 3600}, "3600", id="wait-too-long"),
+        pytest.param("deliveries", {A: {"hold": "yes"}}, "'yes'", id="hold-not-a-bool"),
     ],
 )
 def test_the_json_api_refuses_what_it_cannot_follow(
