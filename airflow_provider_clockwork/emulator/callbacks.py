@@ -160,7 +160,8 @@ class CallbackWorker:
         for attempt in range(1, self._tries + 1):
             http_status, error = self._call(callback)
             outcome = f"HTTP {http_status}" if http_status is not None else error
-            self._announce(f"emulator: {callback.what} to {callback.url} (try {attempt}): {outcome}")
+            where = _without_query(callback.url)
+            self._announce(f"emulator: {callback.what} to {where} (try {attempt}): {outcome}")
             callback.on_attempt(attempt, http_status, error)
             if not _worth_retrying(http_status) or attempt == self._tries:
                 return
@@ -203,6 +204,12 @@ class _Owed:
     dlr_type: int
     url: str
     receipt: DeliveryReceipt
+
+
+def _without_query(url: str) -> str:
+    """The URL for a log line: its query may hold a receiver's secret token (``?token=...``)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(query="", fragment=""))
 
 
 def _with_query(url: str, query: str) -> str:

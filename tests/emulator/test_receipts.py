@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -464,3 +465,14 @@ def test_reset_forgets_receipts_and_delivery_settings(
 
 def test_waiting_with_nothing_queued_is_immediate_even_unstarted() -> None:
     assert ClockworkEmulator().wait_for_callbacks(0)
+
+
+def test_a_receipt_call_is_logged_without_the_query_of_its_url(
+    clockwork_emulator: ClockworkEmulator, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="airflow_provider_clockwork.emulator")
+
+    send_with_receipts(clockwork_emulator, A, url=f"{receiver.url}?token=receiver-secret-1234567")
+
+    assert f"to {receiver.url} (try 1): HTTP 200" in caplog.text
+    assert "receiver-secret" not in caplog.text
