@@ -23,6 +23,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from airflow_provider_clockwork.protocol.errors import InvalidInputError
 from airflow_provider_clockwork.receiver import parsing
@@ -81,10 +82,16 @@ async def _body(request: Request) -> bytes:
     if declared.isdigit() and int(declared) > limit:
         raise parsing.BodyTooLarge(f"The body is {declared} bytes; the receiver takes at most {limit}.")
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise parsing.BodyTooLarge(f"The body is over {limit} bytes, the most the receiver takes.")
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise parsing.BodyTooLarge(f"The body is over {limit} bytes, the most the receiver takes.")
+    except ClientDisconnect:
+        # Clockwork gave up waiting (a busy server) and will call again: a refusal, not a server error.
+        raise InvalidInputError(
+            "The caller hung up before its whole body arrived; nothing was stored."
+        ) from None
     return bytes(body)
 
 
