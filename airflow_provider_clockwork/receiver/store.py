@@ -10,7 +10,9 @@ instance and XCom to a run; asset events would trigger DAGs for every receipt.
 Nothing is kept in process memory: each call reads and writes in one transaction that
 holds the asset's lock (Airflow's own ``_lock_asset_model``: a row lock on Postgres and
 MySQL, the writer lock on SQLite), so several API servers can take receipts for the same
-message at once and a final state is never replaced by a late interim one.
+message at once and a final state is never replaced by a late interim one. Airflow 3.3
+has no public lock for an asset's state store (the backend's ``set`` is a plain upsert),
+so this private name is the one used; it is imported only in :func:`_with_asset`.
 
 Retention: receipt records older than ``[clockwork] receipt_retention_days`` (default
 30) are deleted by the receiver itself, at most once an hour per process; inbound

@@ -83,8 +83,9 @@ def deployment_environment(root: Path, api_port: int, **extra: str) -> dict[str,
         # One Fernet key for all: left unset, each component starting in a home without
         # airflow.cfg may write its own, and the triggerer cannot read what the scheduler encrypted.
         AIRFLOW__CORE__FERNET_KEY=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-        # Runs start only when a test triggers them: no scheduled run joins in.
-        AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
+        # The scheduler starts runs as in a user's deployment: a daily DAG's run of the day once
+        # unpaused, and a run of a DAG scheduled on an asset when an event of it comes.
+        AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="True",
         AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
         AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(free_port()),
         AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",

@@ -30,22 +30,37 @@ from .rest_api import AirflowApi, wait_for
 
 TIER = Path(__file__).resolve().parent
 REPO = TIER.parent.parent
-EXAMPLE_DAGS = ("clockwork_pipeline_complete.py", "clockwork_credit_then_personalised.py")
-# The deadline run first: it lasts longest.
+EXAMPLE_DAGS = (
+    "clockwork_pipeline_complete.py",
+    "clockwork_credit_then_personalised.py",
+    "clockwork_delivery_and_replies.py",
+)
+# Triggered through the API; the deadline run first: it lasts longest.
 TRIGGERED_DAGS = (
     "clockwork_deploy_deadline",
     "clockwork_deploy_retry",
     "clockwork_deploy_failure",
     "clockwork_deploy_mapped",
-    "clockwork_pipeline_complete",
-    "clockwork_credit_then_personalised",
+    "clockwork_deploy_delivery",
+    "clockwork_escalate_undelivered",
 )
+# Daily examples: unpausing one starts its run of the day, the run the tier checks (a run
+# triggered on top would text everyone twice).
+SCHEDULED_DAGS = ("clockwork_pipeline_complete", "clockwork_credit_then_personalised")
+# Scheduled on the asset of replies: the scheduler runs it when an allowed sender's text comes.
+REPLY_DAG = "clockwork_acknowledge_on_reply"
 TEAM_NUMBERS = "+44 7700 900751, +44 7700 900752"
 RETRY_REFUSED_NUMBERS = ("447700900722", "447700900725")
 START_TIMEOUT_SECONDS = 240.0
 CONN_ID = "clockwork_default"
 ALLOWED_SENDER = "447700900771"
 """The one number in the connection's ``allowed_senders``: its texts become asset events."""
+UNKNOWN_SENDER = "447700900772"
+LATE_RECEIPT_NUMBER = "447700900761"
+"""Texted by clockwork_deploy_delivery; the emulator holds its receipt until the test releases it."""
+ON_CALL_NUMBER = "447700900762"
+"""The escalation example's on-call number, whose text is undeliverable."""
+BACKUP_NUMBER = "447700900763"
 
 
 @dataclass
@@ -101,7 +116,7 @@ def _wait_until_serving(airflow: AirflowDeployment, api: AirflowApi) -> None:
         return True
 
     wait_for("the API server to hand out a token", logged_in, START_TIMEOUT_SECONDS)
-    api.wait_for_dags(list(TRIGGERED_DAGS), START_TIMEOUT_SECONDS)
+    api.wait_for_dags([*TRIGGERED_DAGS, *SCHEDULED_DAGS, REPLY_DAG], START_TIMEOUT_SECONDS)
 
 
 @pytest.fixture(scope="session")
@@ -143,10 +158,26 @@ def deployment(
 
 @pytest.fixture(scope="package")
 def started_runs(deployment: Deployment) -> dict[str, str]:
-    """Every checked run, triggered at once: DAG ID → run ID."""
+    """Every checked run, started at once: DAG ID → run ID.
+
+    The reply DAG is unpaused and two texts come in (one from a sender not allowed), so the
+    scheduler starts its run meanwhile; its test finds that run.
+    """
+    api, emulator = deployment.api, deployment.emulator
     # The retry scenario: try 1 of each send gets a passing refusal (no credit) for one of its numbers.
     for number in RETRY_REFUSED_NUMBERS:
-        deployment.emulator.refuse(number, code=3, description="Insufficient Credits", times=1)
-    deployment.api.set_variable("clockwork_team_numbers", TEAM_NUMBERS)
-    assert deployment.api.import_errors() == []
-    return {dag_id: deployment.api.unpause_and_trigger(dag_id) for dag_id in TRIGGERED_DAGS}
+        emulator.refuse(number, code=3, description="Insufficient Credits", times=1)
+    emulator.set_delivery(LATE_RECEIPT_NUMBER, hold=True)
+    emulator.set_delivery(ON_CALL_NUMBER, "UNDELIV", err_code=27)
+    api.set_variable("clockwork_team_numbers", TEAM_NUMBERS)
+    api.set_variable("clockwork_oncall_number", ON_CALL_NUMBER)
+    api.set_variable("clockwork_backup_number", BACKUP_NUMBER)
+    assert api.import_errors() == []
+    api.unpause(REPLY_DAG)
+    emulator.receive_sms(UNKNOWN_SENDER, "ACK")
+    emulator.receive_sms(ALLOWED_SENDER, "ACK")
+    runs = {dag_id: api.unpause_and_trigger(dag_id) for dag_id in TRIGGERED_DAGS}
+    for dag_id in SCHEDULED_DAGS:
+        api.unpause(dag_id)
+    runs.update({dag_id: api.wait_for_first_run(dag_id, START_TIMEOUT_SECONDS) for dag_id in SCHEDULED_DAGS})
+    return runs

@@ -78,13 +78,28 @@ class AirflowApi:
     def import_errors(self) -> list[dict[str, Any]]:
         return self.call("GET", "/importErrors")["import_errors"]
 
+    def unpause(self, dag_id: str) -> None:
+        self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+
     def unpause_and_trigger(self, dag_id: str) -> str:
         """Unpause the DAG and start a run now; returns its run ID."""
-        self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+        self.unpause(dag_id)
         run = self.call(
             "POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": datetime.now(UTC).isoformat()}
         )
         return str(run["dag_run_id"])
+
+    def dag_runs(self, dag_id: str) -> list[dict[str, Any]]:
+        """The DAG's runs, oldest first."""
+        return list(self.call("GET", f"/dags/{dag_id}/dagRuns", params={"order_by": "id"})["dag_runs"])
+
+    def wait_for_first_run(self, dag_id: str, timeout: float) -> str:
+        """The ID of the DAG's first run, once the scheduler has created one (by schedule or asset event)."""
+        return wait_for(
+            f"the scheduler to start a run of {dag_id}",
+            lambda: next((str(run["dag_run_id"]) for run in self.dag_runs(dag_id)), None),
+            timeout,
+        )
 
     def run_state(self, dag_id: str, run_id: str) -> str:
         return str(self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"])
