@@ -1,11 +1,19 @@
 """A real Airflow 3 deployment on loopback, for the deployment tier.
 
-The four components a user runs (api-server, scheduler, dag-processor, triggerer) start
-as separate processes in a throwaway ``AIRFLOW_HOME`` with SQLite and the LocalExecutor,
+The components a user runs (api-server, scheduler, dag-processor, triggerer) start as
+separate processes in a throwaway ``AIRFLOW_HOME`` with SQLite and the LocalExecutor,
 every one of them in one process group that this module creates, so stopping the group
 stops what was started. Task processes leave that group (Airflow's supervisor gives each
 task its own), so every process also carries a marker in its environment, inherited by
 whatever it starts, and the ones still alive after the group stopped are ended by pid.
+
+The API server runs as two processes, as Airflow allows: the REST API and UI (``--apps
+core``, with the provider's receiver) and the execution API that tasks, the dag processor
+and the triggerer call (``--apps execution``). In one process, Airflow 3.3.2 froze for the
+whole SQLite busy timeout: a REST call's audit log commits on the server's event loop and
+waits for the write lock, while an execution API request holds that lock until its
+session closes, which needs the same event loop. Apart, that request finishes and the
+audit entry follows.
 """
 
 from __future__ import annotations
@@ -25,7 +33,14 @@ from pathlib import Path
 
 from airflow_provider_clockwork.emulator.dag_runs import AirflowHome
 
-COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+COMPONENTS = {
+    "api-server": ("api-server", "--apps", "core"),
+    "execution-api": ("api-server", "--apps", "execution", "--port", "{execution_port}"),
+    "scheduler": ("scheduler",),
+    "dag-processor": ("dag-processor",),
+    "triggerer": ("triggerer",),
+}
+EXECUTION_PORT_VARIABLE = "CLOCKWORK_DEPLOYMENT_EXECUTION_PORT"
 MARKER_VARIABLE = "CLOCKWORK_DEPLOYMENT_MARKER"
 STOP_GRACE_SECONDS = 10.0
 MIGRATE_TIMEOUT_SECONDS = 300.0
@@ -56,6 +71,7 @@ def deployment_environment(root: Path, api_port: int, **extra: str) -> dict[str,
         if not name.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "AIRFLOW_VAR_"))
     }
     base_url = f"http://127.0.0.1:{api_port}"
+    execution_port = free_port()
     env.update(
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
         PYTHONPATH=os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")])),
@@ -71,7 +87,8 @@ def deployment_environment(root: Path, api_port: int, **extra: str) -> dict[str,
         ),
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="True",
         AIRFLOW__CORE__TEST_CONNECTION="Enabled",
-        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"{base_url}/execution/",
+        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{execution_port}/execution/",
+        **{EXECUTION_PORT_VARIABLE: str(execution_port)},
         # Tasks wait this long for the API server (default 5 s), which waits for SQLite.
         AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT=str(SQLITE_BUSY_SECONDS),
         AIRFLOW__API__BASE_URL=base_url,
@@ -121,10 +138,12 @@ class AirflowDeployment:
         AirflowHome(self.home, dags_folder, env=self.env).migrate(timeout=MIGRATE_TIMEOUT_SECONDS)
 
     def start(self) -> None:
-        for component in COMPONENTS:
+        execution_port = self.env[EXECUTION_PORT_VARIABLE]
+        for component, arguments in COMPONENTS.items():
+            command = [argument.format(execution_port=execution_port) for argument in arguments]
             with self.output_path(component).open("wb") as output:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "airflow", component],
+                    [sys.executable, "-m", "airflow", *command],
                     env=self.env,
                     cwd=self.root,
                     stdin=subprocess.DEVNULL,
