@@ -75,7 +75,8 @@ test-airflow3: $(STAMP) $(CHROMIUM)
 e2e: $(STAMP) $(CHROMIUM)
 	$(BIN)/pytest -m deployment tests/deployment
 
-# The browser check alone, writing the screenshots of the connection form that docs/connection.md shows.
+# The browser check alone, writing the screenshots of the connection form that the docs show
+# (docs/connection.md, docs/delivery-and-replies.md).
 screenshots: $(STAMP) $(CHROMIUM)
 	CLOCKWORK_SCREENSHOTS=docs/images $(BIN)/pytest tests/deployment/test_connection_form.py
 

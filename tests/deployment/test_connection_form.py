@@ -98,6 +98,12 @@ def test_form_saves_a_connection_and_its_test_passes(deployment: Deployment, bro
     assert page.get_by_text("up to 11 characters, or 12 digits").is_visible()
     page.screenshot(path=screenshots / "connection-extra-fields.png")
 
+    # The receiver's fields (delivery receipts and replies), the token masked like the key.
+    assert {"Receiver URL", "Receiver token", "Allowed senders"} <= set(field_labels(page))
+    assert page.locator("[name=element_receiver_token]").get_attribute("type") == "password"
+    page.locator("[name=element_allowed_senders]").scroll_into_view_if_needed()
+    page.screenshot(path=screenshots / "connection-receiver-fields.png")
+
     page.get_by_role("button", name="Save").click()
     row = page.get_by_role("row").filter(has_text=CONNECTION_ID)
     with page.expect_response("**/api/v2/connections/test") as tested:
