@@ -11,10 +11,8 @@ IDs, which are in doubt and which were never tried.
 from __future__ import annotations
 
 import asyncio
-import queue
-import threading
 import time
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import replace
 from functools import cached_property
@@ -33,6 +31,13 @@ from airflow_provider_clockwork.exceptions import (
     ClockworkRequestError,
     ClockworkSendError,
     ClockworkTransportError,
+)
+from airflow_provider_clockwork.hooks._batches import (
+    BatchOutcome,
+    BatchProgress,
+    Item,
+    concurrent_outcomes,
+    sequential_outcomes,
 )
 from airflow_provider_clockwork.protocol import http_api, xml_api
 from airflow_provider_clockwork.protocol.delivery import ReceiptRequest
@@ -60,20 +65,8 @@ TRANSIENT_CLIENT_ERRORS = frozenset({408, 425, 429})
 """HTTP 4xx statuses that may pass (request timeout, too early, too many requests)."""
 
 BatchCallback = Callable[[SendResult], None]
-BatchOutcome = SendResult | Exception
-"""What one batch came to: Clockwork's answer, or the exception its request raised."""
 Reply = TypeVar("Reply")
-Item = TypeVar("Item")
-"""What a batch holds: numbers, or a personalised send's messages."""
 Answer = TypeVar("Answer", bound=SendResult)
-
-
-def _attempt(send_one: Callable[[list[Item]], SendResult], group: list[Item]) -> BatchOutcome:
-    """One batch's request; its exception is returned, so the calling thread decides."""
-    try:
-        return send_one(group)
-    except Exception as error:
-        return error
 
 
 def _checked_concurrency(value: Any, name: str) -> int:
@@ -97,75 +90,6 @@ def _never_reached_clockwork(error: requests.RequestException) -> bool:
     if isinstance(error, requests.ConnectionError) and error.args:
         return isinstance(getattr(error.args[0], "reason", None), NewConnectionError)
     return False
-
-
-def _sequential_outcomes(
-    groups: list[list[Item]], send_one: Callable[[list[Item]], SendResult]
-) -> Generator[list[tuple[int, BatchOutcome]], None, None]:
-    """Each batch's outcome in turn; after a failure no further batch starts."""
-    for index, group in enumerate(groups):
-        outcome = _attempt(send_one, group)
-        yield [(index, outcome)]
-        if isinstance(outcome, Exception):
-            return
-
-
-def _concurrent_outcomes(
-    groups: list[list[Item]], send_one: Callable[[list[Item]], SendResult], workers: int
-) -> Generator[list[tuple[int, BatchOutcome]], None, None]:
-    """
-    Batches posted by ``workers`` threads, each taking the next batch as soon as its
-    request is answered, so a slow caller never holds requests back.
-
-    Yields, in the calling thread, every outcome that arrived since the last yield.
-    Once a request fails no batch starts; the requests in flight finish and are
-    yielded. Closing the generator early (the caller raised) also starts nothing
-    more and waits for the requests in flight.
-    """
-    arrived: queue.SimpleQueue[tuple[int, BatchOutcome] | None] = queue.SimpleQueue()
-    waiting = iter(enumerate(groups))
-    lock = threading.Lock()
-    stopped = False
-
-    def next_group() -> tuple[int, list[Item]] | None:
-        with lock:
-            return None if stopped else next(waiting, None)
-
-    def stop() -> None:
-        nonlocal stopped
-        with lock:
-            stopped = True
-
-    def post_until_done() -> None:
-        try:
-            while (item := next_group()) is not None:
-                outcome = _attempt(send_one, item[1])
-                if isinstance(outcome, Exception):
-                    stop()
-                arrived.put((item[0], outcome))
-        finally:
-            arrived.put(None)  # this worker is done
-
-    threads = [
-        threading.Thread(target=post_until_done, name=f"clockwork-send-{number}", daemon=True)
-        for number in range(workers)
-    ]
-    for thread in threads:
-        thread.start()
-    running = workers
-    try:
-        while running:
-            items = [arrived.get()]
-            while not arrived.empty():
-                items.append(arrived.get())
-            running -= items.count(None)
-            outcomes = [item for item in items if item is not None]
-            if outcomes:
-                yield outcomes
-    finally:
-        stop()
-        for thread in threads:
-            thread.join()
 
 
 class ClockworkHook(BaseHook):
@@ -405,16 +329,17 @@ class ClockworkHook(BaseHook):
         self.get_conn()
         answers: dict[int, SendResult] = {}
         failures: list[tuple[int, Exception]] = []
+        progress = BatchProgress(self.log, len(groups))
         arrivals = (
-            _concurrent_outcomes(groups, send_one, workers)
+            concurrent_outcomes(groups, send_one, workers)
             if workers > 1
-            else _sequential_outcomes(groups, send_one)
+            else sequential_outcomes(groups, send_one)
         )
         with closing(arrivals):  # on any exception here, wait for the requests in flight
             for arrived in arrivals:
                 wave = SendResult()
                 for index, outcome in arrived:
-                    answer = self._answer_of(index, outcome, len(groups[index]), len(groups), failures)
+                    answer = self._answer_of(index, outcome, len(groups[index]), progress, failures)
                     if answer is not None:
                         answers[index] = answer
                         wave.update(answer)
@@ -424,10 +349,16 @@ class ClockworkHook(BaseHook):
             result.update(answers[index])
         if failures:
             raise self._combined_failure(groups, answers, failures, result, label)
+        progress.finished()
         return result
 
+    @staticmethod
     def _answer_of(
-        self, index: int, outcome: BatchOutcome, size: int, total: int, failures: list[tuple[int, Exception]]
+        index: int,
+        outcome: BatchOutcome,
+        size: int,
+        progress: BatchProgress,
+        failures: list[tuple[int, Exception]],
     ) -> SendResult | None:
         """What one batch obtained (a failed request may carry IDs too); failures go to ``failures``."""
         if isinstance(outcome, ClockworkSendError):
@@ -436,9 +367,7 @@ class ClockworkHook(BaseHook):
         if isinstance(outcome, Exception):
             failures.append((index, outcome))
             return None
-        self.log.info(
-            "Batch %d/%d: Clockwork accepted %d of %d.", index + 1, total, len(outcome.message_ids), size
-        )
+        progress.answered_batch(index, size, outcome)
         return outcome
 
     @staticmethod

@@ -362,5 +362,5 @@ def test_key_never_appears_in_repr_errors_or_logs(monkeypatch, log_text) -> None
     assert secret not in str(raised.value)
     assert secret not in repr(hook)
     assert secret not in repr(hook.settings)
-    assert "Batch 1/1: Clockwork accepted 1 of 1" in logs
+    assert "1 of 1 request(s) answered: Clockwork accepted 1, refused 0." in logs
     assert secret not in logs

@@ -293,3 +293,44 @@ def test_worker_threads_only_post_whatever_the_arguments(monkeypatch, clockwork_
     assert len(clockwork_emulator.messages()) == 120
     assert len(workers) == 3  # one per batch of 50
     assert entered == set()
+
+
+class RecordingLog:
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []
+
+    def debug(self, message: str, *args: object) -> None:
+        self.lines.append(("debug", message % args))
+
+    def info(self, message: str, *args: object) -> None:
+        self.lines.append(("info", message % args))
+
+
+def test_a_long_send_logs_counts_at_info_every_few_seconds_and_each_batch_only_at_debug():
+    """400 requests must not mean 400 INFO lines: inside a task each is a message to Airflow."""
+    from airflow_provider_clockwork.hooks._batches import PROGRESS_EVERY_SECONDS, BatchProgress
+
+    seconds = iter(range(0, 10_000, 3))  # each reading of the clock is 3 s after the last
+    log = RecordingLog()
+    progress = BatchProgress(log, 40, clock=lambda: next(seconds))
+    for index in range(40):
+        progress.answered_batch(index, 50, SendResult(message_ids={f"4477009{index:05d}": "VE1"}))
+    progress.finished()
+
+    info = [line for level, line in log.lines if level == "info"]
+    debug = [line for level, line in log.lines if level == "debug"]
+    assert debug[0] == "Batch 1/40: Clockwork accepted 1 of 50." and len(debug) == 40
+    assert info[-1] == "40 of 40 request(s) answered: Clockwork accepted 40, refused 0."
+    # 40 batches over about 40 x 3 s: a progress line every PROGRESS_EVERY_SECONDS, not one per batch.
+    assert 3 <= len(info) - 1 <= 40 * 3 / PROGRESS_EVERY_SECONDS
+    assert all("answered so far" in line for line in info[:-1])
+
+
+def test_a_send_ends_with_one_summary_line(monkeypatch, log_text):
+    from airflow_provider_clockwork.emulator import ClockworkEmulator
+
+    with ClockworkEmulator(keys=(TEST_KEY,), credit=10**6) as emulator:
+        use_connection(monkeypatch, emulator)
+        ClockworkHook().send_sms(NUMBERS[:120], "Nightly load done")
+
+    assert "3 of 3 request(s) answered: Clockwork accepted 120, refused 0." in log_text()
