@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -169,3 +170,77 @@ def test_memory_store_hands_out_copies() -> None:
 
 def test_no_ledger_outside_a_task_run() -> None:
     assert SendLedger.for_task({}) is None
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def wave(first: int, size: int) -> Any:
+    from airflow_provider_clockwork.protocol.results import SendResult
+
+    return SendResult(message_ids={f"4477{n:08d}": f"ID_{n}" for n in range(first, first + size)})
+
+
+def recorder_for(accessor: FakeTaskStateStore, clock: Clock) -> Any:
+    from airflow_provider_clockwork.operators._ledgered_send import NUMBERS, Recorder
+
+    sent = SendLedger.for_task({**context(), "task_state_store": accessor})
+    return Recorder(logging.getLogger("test"), sent, NUMBERS, {}, str, clock=clock)
+
+
+def test_a_send_writes_whole_chunks_as_they_fill_and_the_rest_when_it_ends() -> None:
+    """20,000 numbers arriving fast: one write per 1,000 IDs (20 calls), not one per wave (50+)."""
+    accessor, clock = FakeTaskStateStore(), Clock()
+    recorder = recorder_for(accessor, clock)
+    for index in range(21):  # 21 waves of 200 answers, 10 ms apart
+        clock.now += 0.01
+        recorder.on_batch(wave(index * 200, 200))
+    assert accessor.writes == [MAX_CHUNK_ENTRIES] * 4
+    recorder.flush()
+    assert accessor.writes == [MAX_CHUNK_ENTRIES] * 4 + [200]
+
+
+def test_a_slow_send_writes_what_it_holds_every_half_second() -> None:
+    from airflow_provider_clockwork.operators._ledgered_send import WRITE_AFTER_SECONDS
+
+    accessor, clock = FakeTaskStateStore(), Clock()
+    recorder = recorder_for(accessor, clock)
+    for index in range(6):  # a wave of 50 every 0.2 s
+        clock.now += 0.2
+        recorder.on_batch(wave(index * 50, 50))
+    # Writes at 0.6 s (3 waves held) and 1.2 s (3 more): never more than WRITE_AFTER_SECONDS of answers held.
+    assert WRITE_AFTER_SECONDS == 0.5
+    assert accessor.writes == [150, 150]
+    recorder.flush()
+    assert accessor.writes == [150, 150]  # nothing was left to write
+
+
+def test_whatever_ends_a_send_what_it_obtained_is_written_first() -> None:
+    """A task killed mid-send (Airflow raises in the task's thread) still records its IDs."""
+    from airflow_provider_clockwork.operators._ledgered_send import NUMBERS, send_with_ledger
+    from airflow_provider_clockwork.protocol.results import SendResult
+
+    accessor = FakeTaskStateStore()
+    sent = SendLedger.for_task({**context(), "task_state_store": accessor})
+
+    def send(pending: list[str], on_batch: Any) -> SendResult:
+        on_batch(SendResult(message_ids={pending[0]: "ID_1"}))
+        raise KeyboardInterrupt("the task was terminated")
+
+    with pytest.raises(KeyboardInterrupt, match="terminated"):
+        send_with_ledger(
+            log=logging.getLogger("test"),
+            context=context(),
+            ledger=sent,
+            keys=["447700900123", "447700900456"],
+            result=SendResult(),
+            send=send,
+            wording=NUMBERS,
+            log_plan=lambda pending: None,
+        )
+    assert accessor.values["clockwork_sent.0"]["ids"] == {"447700900123": "ID_1"}

@@ -5,9 +5,10 @@ earlier try sent. The ledger does: it belongs to the task instance
 ``(dag_id, run_id, task_id, map_index)``, not to the text, so a retry skips every
 number that already has an ID whatever the text renders to now.
 
-Each wave of answers is written under a key of its own (a *chunk* of at most
-``MAX_CHUNK_ENTRIES`` IDs): a write costs what that wave holds, never everything
-sent so far. A retry reads the chunks back in order until one is missing.
+IDs are written in *chunks* of at most ``MAX_CHUNK_ENTRIES``, each under a key of its
+own: a write costs what that chunk holds, never everything sent so far. A retry reads
+the chunks back in order until one is missing. When a send writes is its own policy
+(:class:`airflow_provider_clockwork.operators._ledgered_send.Recorder`).
 
 Where the chunks live (see :mod:`airflow_provider_clockwork.ledger.stores`):
 
@@ -134,22 +135,37 @@ class SendLedger:
             self._next_chunk = index + 1
         return earlier
 
-    def record(self, message_ids: Mapping[str, str]) -> None:
-        """Store these IDs (and any a failed write left behind) at once, in chunks.
-
-        A failed write raises; its IDs stay pending and go with the next write.
-        """
+    def hold(self, message_ids: Mapping[str, str]) -> None:
+        """Keep these IDs for the next :meth:`write` (see the send's write policy)."""
         self._unwritten.update(message_ids)
-        while self._unwritten:
+
+    @property
+    def held(self) -> int:
+        """How many IDs are kept but not yet written."""
+        return len(self._unwritten)
+
+    def write(self, *, whole_chunks_only: bool = False) -> None:
+        """Store the held IDs, one chunk per ``MAX_CHUNK_ENTRIES``.
+
+        ``whole_chunks_only`` keeps a last, partial chunk held for a later write.
+        A failed write raises; its IDs stay held and go with the next write.
+        """
+        minimum = MAX_CHUNK_ENTRIES if whole_chunks_only else 1
+        while len(self._unwritten) >= minimum:
             chunk = dict(list(self._unwritten.items())[:MAX_CHUNK_ENTRIES])
             self.store.set(self.scope, self._key(self._next_chunk), {"ids": chunk, "sending": self.sending})
             self._next_chunk += 1
             for key in chunk:
                 del self._unwritten[key]
 
+    def record(self, message_ids: Mapping[str, str]) -> None:
+        """Store these IDs (and any still held) at once."""
+        self.hold(message_ids)
+        self.write()
+
     @property
     def unwritten(self) -> dict[str, str]:
-        """IDs obtained but not stored (their write failed): a retry would send them again."""
+        """IDs obtained but not stored yet (held, or their write failed): a retry would send them again."""
         return dict(self._unwritten)
 
     def forget(self) -> int:

@@ -1,6 +1,6 @@
 """When the retry ledger cannot be written, duplicates must still be named, and success stays success.
 
-The ledger (an Airflow Variable) is written after every request; if the metadata
+The ledger (Variables here) is written as IDs arrive and when the send ends; if the metadata
 database or API server fails meanwhile, a retry cannot know what the failed write
 held. The task must then name those numbers (they will be texted again), and a send
 that reached everyone must not fail because its ledger, about to be deleted, could
@@ -90,6 +90,7 @@ def test_a_send_that_reached_everyone_succeeds_even_if_the_ledger_is_down(emulat
 
     assert outcome.succeeded, outcome.final.message
     assert outcome.final_ids() == {m["to"]: m["id"] for m in emulator.messages()}
-    # Each of the 3 waves tried to write (carrying the earlier waves' IDs), and once more at the end.
-    assert store.failed_writes == 4
+    # The IDs are held while they come (3 quick waves) and written when the send ends, which fails;
+    # a slow machine may also try once or twice on the way (every half second).
+    assert 1 <= store.failed_writes <= 3
     assert "retry ledger" in log_text()
