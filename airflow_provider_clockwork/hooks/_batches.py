@@ -1,5 +1,7 @@
 """How the hook's batches are posted and reported: in turn or by worker threads, with progress logs.
 
+A send's batches end in one result, or in one exception that says what went out.
+
 The hook builds each batch's request; this module only decides when requests start
 and hands their outcomes back to the calling thread, which alone talks to Airflow
 (its task API is not thread-safe).
@@ -14,6 +16,7 @@ import time
 from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
+from airflow_provider_clockwork.exceptions import ClockworkSendError
 from airflow_provider_clockwork.protocol.results import SendResult
 
 BatchOutcome = SendResult | Exception
@@ -99,6 +102,63 @@ def concurrent_outcomes(
         stop()
         for thread in threads:
             thread.join()
+
+
+def answer_of(
+    index: int,
+    outcome: BatchOutcome,
+    size: int,
+    progress: BatchProgress,
+    failures: list[tuple[int, Exception]],
+) -> SendResult | None:
+    """What one batch obtained (a failed request may carry IDs too); failures go to ``failures``."""
+    if isinstance(outcome, ClockworkSendError):
+        failures.append((index, outcome))
+        return outcome.result
+    if isinstance(outcome, Exception):
+        failures.append((index, outcome))
+        return None
+    progress.answered_batch(index, size, outcome)
+    return outcome
+
+
+def combined_failure(
+    groups: list[list[Item]],
+    answers: dict[int, SendResult],
+    failures: list[tuple[int, Exception]],
+    result: SendResult,
+    label: Callable[[Item], str],
+) -> Exception:
+    """
+    The one exception a failed send raises: the first failure seen, completed.
+
+    Its ``result`` becomes every ID obtained, ``unknown`` the numbers in doubt in
+    every failed request, and ``unsent`` the numbers no request carried (or that a
+    refused request carried), in recipient order. Anything but a
+    ``ClockworkSendError`` first (a bug, not Clockwork) is raised as it is.
+    """
+    first = failures[0][1]
+    if not isinstance(first, ClockworkSendError):
+        return first
+    failed = dict(failures)
+    unknown: list[str] = []
+    unsent: list[str] = []
+    for index, group in enumerate(groups):
+        error = failed.get(index)
+        if isinstance(error, ClockworkSendError):
+            unknown.extend(error.unknown)
+            unsent.extend(error.unsent)
+        elif error is not None:
+            unknown.extend(map(label, group))  # its request failed in an unexpected way
+        elif index not in answers:
+            unsent.extend(map(label, group))
+    first.result, first.unknown, first.unsent = result, unknown, unsent
+    others = [error for _, error in failures if error is not first]
+    if others:
+        first.reason += " Other requests in flight failed too: " + " ".join(
+            (error.reason if isinstance(error, ClockworkSendError) else repr(error)) for error in others
+        )
+    return first
 
 
 class BatchProgress:

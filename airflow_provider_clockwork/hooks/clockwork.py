@@ -33,9 +33,10 @@ from airflow_provider_clockwork.exceptions import (
     ClockworkTransportError,
 )
 from airflow_provider_clockwork.hooks._batches import (
-    BatchOutcome,
     BatchProgress,
     Item,
+    answer_of,
+    combined_failure,
     concurrent_outcomes,
     sequential_outcomes,
 )
@@ -339,7 +340,7 @@ class ClockworkHook(BaseHook):
             for arrived in arrivals:
                 wave = SendResult()
                 for index, outcome in arrived:
-                    answer = self._answer_of(index, outcome, len(groups[index]), progress, failures)
+                    answer = answer_of(index, outcome, len(groups[index]), progress, failures)
                     if answer is not None:
                         answers[index] = answer
                         wave.update(answer)
@@ -348,66 +349,9 @@ class ClockworkHook(BaseHook):
         for index in sorted(answers):
             result.update(answers[index])
         if failures:
-            raise self._combined_failure(groups, answers, failures, result, label)
+            raise combined_failure(groups, answers, failures, result, label)
         progress.finished()
         return result
-
-    @staticmethod
-    def _answer_of(
-        index: int,
-        outcome: BatchOutcome,
-        size: int,
-        progress: BatchProgress,
-        failures: list[tuple[int, Exception]],
-    ) -> SendResult | None:
-        """What one batch obtained (a failed request may carry IDs too); failures go to ``failures``."""
-        if isinstance(outcome, ClockworkSendError):
-            failures.append((index, outcome))
-            return outcome.result
-        if isinstance(outcome, Exception):
-            failures.append((index, outcome))
-            return None
-        progress.answered_batch(index, size, outcome)
-        return outcome
-
-    @staticmethod
-    def _combined_failure(
-        groups: list[list[Item]],
-        answers: dict[int, SendResult],
-        failures: list[tuple[int, Exception]],
-        result: SendResult,
-        label: Callable[[Item], str],
-    ) -> Exception:
-        """
-        The one exception a failed send raises: the first failure seen, completed.
-
-        Its ``result`` becomes every ID obtained, ``unknown`` the numbers in doubt in
-        every failed request, and ``unsent`` the numbers no request carried (or that a
-        refused request carried), in recipient order. Anything but a
-        ``ClockworkSendError`` first (a bug, not Clockwork) is raised as it is.
-        """
-        first = failures[0][1]
-        if not isinstance(first, ClockworkSendError):
-            return first
-        failed = dict(failures)
-        unknown: list[str] = []
-        unsent: list[str] = []
-        for index, group in enumerate(groups):
-            error = failed.get(index)
-            if isinstance(error, ClockworkSendError):
-                unknown.extend(error.unknown)
-                unsent.extend(error.unsent)
-            elif error is not None:
-                unknown.extend(map(label, group))  # its request failed in an unexpected way
-            elif index not in answers:
-                unsent.extend(map(label, group))
-        first.result, first.unknown, first.unsent = result, unknown, unsent
-        others = [error for _, error in failures if error is not first]
-        if others:
-            first.reason += " Other requests in flight failed too: " + " ".join(
-                (error.reason if isinstance(error, ClockworkSendError) else repr(error)) for error in others
-            )
-        return first
 
     def send_batch(self, numbers: Sequence[str], message: Message) -> SendResult:
         """One request for at most 50 numbers; what the HTTP form cannot carry (Unicode text, an
