@@ -7,10 +7,14 @@ import sys
 
 import pytest
 
+from airflow_provider_clockwork.ledger import AIRFLOW_2
 from tests.conftest import REPO
 
 
 @pytest.mark.dags_test
+@pytest.mark.skipif(
+    AIRFLOW_2, reason="`make bench` runs on Airflow 3 only (its own venv); 2.11 would add 3 minutes"
+)
 def test_the_benchmark_writes_its_report(tmp_path, airflow_home) -> None:
     report = tmp_path / "benchmarks.md"
     args = ["--sizes", "1,51", "--repeats", "2", "--latency", "0.01", "--import-repeats", "1"]
