@@ -364,3 +364,20 @@ def test_key_never_appears_in_repr_errors_or_logs(monkeypatch, log_text) -> None
     assert secret not in repr(hook.settings)
     assert "1 of 1 request(s) answered: Clockwork accepted 1, refused 0." in logs
     assert secret not in logs
+
+
+def test_a_proxy_from_the_environment_carries_every_request(monkeypatch) -> None:
+    """The session reads the environment once (not per request), and still goes through the proxy."""
+    from airflow_provider_clockwork.emulator import ClockworkEmulator
+
+    with ClockworkEmulator(keys=(TEST_KEY,)) as proxy:  # the emulator answers a proxied request too
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        use_connection(monkeypatch, password=TEST_KEY, host="http://clockwork.invalid")
+        numbers = [f"4477009{index:05d}" for index in range(120)]
+
+        result = ClockworkHook().send_sms(numbers, "Through the proxy")
+
+        assert sorted(result.message_ids) == numbers
+        assert len(proxy.requests()) == 3
