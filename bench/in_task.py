@@ -107,6 +107,8 @@ class Measured:
     execute: list[float] = field(default_factory=list)
     task_run: list[float] = field(default_factory=list)
     callbacks: list[float] = field(default_factory=list)
+    warm_up: list[float] = field(default_factory=list)
+    """A first use of the hook in the task's process (imports, connection read), before ``execute``."""
     ledger_calls: list[int] = field(default_factory=list)
     ledger_seconds: list[float] = field(default_factory=list)
     """Calls ``execute`` made to Airflow's task state store and their time (none without one)."""
@@ -228,7 +230,7 @@ def personalised_phases(emulator: ClockworkEmulator, case: Case) -> dict[str, fl
 
 # -- the operator in a task --------------------------------------------------------------
 
-TIMING = re.compile(rf"{BENCH_DAGS.MARK} (\S+) (execute|success-callbacks) seconds: ([0-9.]+)")
+TIMING = re.compile(rf"{BENCH_DAGS.MARK} (\S+) (execute|success-callbacks|warm-up) seconds: ([0-9.]+)")
 LEDGER = re.compile(rf"{BENCH_DAGS.MARK} (\S+) ledger-calls (\d+) seconds: ([0-9.]+)")
 
 
@@ -236,10 +238,21 @@ def task_ids(case: Case, repeats: int) -> list[str]:
     return [f"{case.name}_{repeat + 1}" for repeat in range(repeats)]
 
 
+DAGS_TEST = "dags test"
+DEPLOYMENT = "deployment"
+VENUES = (DAGS_TEST, DEPLOYMENT)
+"""What runs the tasks: ``airflow dags test`` (one process, the execution API inside the task's),
+or a real deployment (LocalExecutor, the API server a process of its own: see ``deployed.py``)."""
+
+
 def run_dag(
-    home: AirflowHome, emulators: dict[str, ClockworkEmulator], cases: Sequence[Case], repeats: int
-) -> DagTestRun:
-    """One ``airflow dags test`` of the bench DAG: every case's tasks, one after another."""
+    home: AirflowHome,
+    emulators: dict[str, ClockworkEmulator],
+    cases: Sequence[Case],
+    repeats: int,
+    venue: str,
+) -> tuple[DagTestRun, Path]:
+    """One run of the bench DAG (every case's tasks, one after another); the run and its database."""
     env = {f"AIRFLOW_CONN_{case.conn_id.upper()}": emulators[case.name].connection_json() for case in cases}
     env["CLOCKWORK_BENCH_CASES"] = json.dumps(
         [{"name": c.name, "kind": c.kind, "size": c.size, "conn_id": c.conn_id} for c in cases]
@@ -248,14 +261,18 @@ def run_dag(
     for emulator in emulators.values():
         emulator.reset()
     started = time.perf_counter()
+    if venue == DEPLOYMENT:
+        from deployed import run_dag_deployed
+
+        return run_dag_deployed(DAG_FILE, BENCH_DAGS.DAG_ID, env, DAGS_TEST_TIMEOUT, log)
     run = home.dags_test(BENCH_DAGS.DAG_ID, timeout=DAGS_TEST_TIMEOUT, **env)
     log(f"in-task: airflow dags test took {time.perf_counter() - started:.1f} s, run {run.state}")
-    return run
+    return run, home.path / "airflow.db"
 
 
-def task_durations(home: AirflowHome, run: DagTestRun) -> dict[str, float]:
+def task_durations(database: Path, run: DagTestRun) -> dict[str, float]:
     """Each task instance's recorded run, end date minus start date, from the run's database."""
-    with sqlite3.connect(home.path / "airflow.db") as db:
+    with sqlite3.connect(database) as db:
         rows = db.execute(
             "SELECT task_id, start_date, end_date FROM task_instance WHERE dag_id = ? AND run_id = ?",
             (run.dag_id, run.run_id),
@@ -280,12 +297,15 @@ def check_task_sends(emulator: ClockworkEmulator, run: DagTestRun, case: Case, r
     return requests
 
 
-def measure(cases: Sequence[Case], repeats: int, home_path: Path | None = None) -> list[Measured]:
-    """The hook's sends, then one ``dags test`` run of every case's tasks; each case on its own emulator.
+def measure(
+    cases: Sequence[Case], repeats: int, home_path: Path | None = None, venues: Sequence[str] = VENUES
+) -> dict[str, list[Measured]]:
+    """The hook's sends, then a run of every case's tasks in each venue; each case on its own emulator.
 
-    ``home_path``: an Airflow home already migrated, to reuse; by default a throwaway one.
+    ``home_path``: an Airflow home already migrated, to reuse for ``dags test``; by default a
+    throwaway one.
     """
-    results = [Measured(case) for case in cases]
+    hooks = [Measured(case) for case in cases]
     workspace = Path(tempfile.mkdtemp(prefix="clockwork-bench-in-task-"))
     dags = workspace / "dags"
     dags.mkdir()
@@ -294,21 +314,27 @@ def measure(cases: Sequence[Case], repeats: int, home_path: Path | None = None) 
     emulators = {
         c.name: ClockworkEmulator(keys=("bench-key",), credit=10**9, latency=c.latency) for c in cases
     }
+    by_venue: dict[str, list[Measured]] = {}
     try:
         for emulator in emulators.values():
             emulator.start()
-        if home_path is None:
+        if home_path is None and DAGS_TEST in venues:
             started = time.perf_counter()
             home.migrate()
             log(f"in-task: airflow db migrate took {time.perf_counter() - started:.1f} s")
-        _measure_hooks(emulators, results, repeats)
-        run = run_dag(home, emulators, cases, repeats)
-        _read_task_timings(home, emulators, run, results, repeats)
+        _measure_hooks(emulators, hooks, repeats)
+        for venue in venues:
+            results = [
+                Measured(m.case, hook=m.hook, phases=m.phases, hook_requests=m.hook_requests) for m in hooks
+            ]
+            run, database = run_dag(home, emulators, cases, repeats, venue)
+            _read_task_timings(database, emulators, run, results, repeats)
+            by_venue[venue] = results
     finally:
         for emulator in emulators.values():
             emulator.stop()
         shutil.rmtree(workspace, ignore_errors=True)
-    return results
+    return by_venue
 
 
 def _measure_hooks(emulators: dict[str, ClockworkEmulator], results: list[Measured], repeats: int) -> None:
@@ -322,7 +348,7 @@ def _measure_hooks(emulators: dict[str, ClockworkEmulator], results: list[Measur
 
 
 def _read_task_timings(
-    home: AirflowHome,
+    database: Path,
     emulators: dict[str, ClockworkEmulator],
     run: DagTestRun,
     results: list[Measured],
@@ -332,7 +358,7 @@ def _read_task_timings(
         (task_id, what): float(seconds) for task_id, what, seconds in TIMING.findall(run.output)
     }
     ledger = {task_id: (int(calls), float(seconds)) for task_id, calls, seconds in LEDGER.findall(run.output)}
-    durations = task_durations(home, run)
+    durations = task_durations(database, run)
     for measured in results:
         case = measured.case
         measured.task_requests.update(check_task_sends(emulators[case.name], run, case, repeats))
@@ -340,6 +366,8 @@ def _read_task_timings(
             measured.execute.append(timings[(task_id, "execute")])
             if task_id in durations:
                 measured.task_run.append(durations[task_id])
+            if (task_id, "warm-up") in timings:
+                measured.warm_up.append(timings[(task_id, "warm-up")])
             if (task_id, "success-callbacks") in timings:
                 measured.callbacks.append(timings[(task_id, "success-callbacks")])
             if task_id in ledger:
@@ -381,50 +409,39 @@ def _ledger(measured: Measured) -> str:
     return f"{calls:g} calls, {_seconds(_median(measured.ledger_seconds))}"
 
 
-def render(results: Sequence[Measured], repeats: int, verdict: Callable[[bool | None], str]) -> list[str]:
+def render(
+    by_venue: dict[str, list[Measured]], repeats: int, verdict: Callable[[bool | None], str]
+) -> list[str]:
     """The section of docs/benchmarks.md: timings, targets, and where a personalised send's time goes."""
     out = [
         "## The send operators inside a real Airflow task",
         "",
-        "Each operator in real tasks of one `airflow dags test` run (a subprocess, throwaway Airflow",
-        "home: template rendering, the retry ledger, XCom, the success callbacks), side by side with",
-        f"the bare hook in a process of its own, {CONCURRENCY} requests in flight for both, each case",
-        "on its own emulator with the latency shown. *execute* is the operator's `execute` as the task",
-        "timed it; *ledger* the calls it made to Airflow's task state store (reading earlier tries'",
-        "IDs, writing each wave of IDs) and their time, which overlaps the requests in flight;",
-        "*task run* is Airflow's recorded duration of the task instance (start to end date);",
-        "*success callbacks* run after that end date and delete the retry ledger. Medians of",
-        f"{repeats} repetitions; the floor is ceil(ceil(N / per request) / {CONCURRENCY}) × latency.",
+        "Each operator in real tasks of one DAG run (template rendering, the retry ledger, XCom, the",
+        "success callbacks), side by side with the bare hook in a process of its own, "
+        f"{CONCURRENCY} requests in",
+        "flight for both, each case on its own emulator with the latency shown. The DAG runs twice:",
+        "under `airflow dags test` (one process) and in a real Airflow 3 deployment (LocalExecutor;",
+        "API server, scheduler and dag processor each a process of their own, as users run it).",
+        "*first use* is what the task's process pays once before it (importing the hook, reading the",
+        "connection: the bench's hook does the same before its timed sends); *execute* is the",
+        "operator's `execute` as the task timed it; *ledger* the calls it made to",
+        "Airflow's task state store (reading earlier tries' IDs, writing the IDs a chunk at a time)",
+        "and their time, which overlaps the requests in flight; *task run* is Airflow's recorded",
+        "duration of the task instance (start to end date); *success callbacks* run after that end",
+        f"date and delete the retry ledger. Medians of {repeats} repetitions; the floor is",
+        f"ceil(ceil(N / per request) / {CONCURRENCY}) × latency.",
         "",
-        "| operator | N | latency | requests (hook / task) | floor | hook | execute | ledger | task run "
-        "| success callbacks | execute / floor | execute / hook | task run / floor |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| operator | N | latency | run by | requests (hook / task) | floor | hook | first use | execute "
+        "| ledger | task run | success callbacks | execute / floor | execute / hook | task run / floor |",
+        "|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for m in results:
-        c = m.case
-        hook, execute, task_run = _median(m.hook), _median(m.execute), _median(m.task_run)
-        out.append(
-            f"| `{c.operator}` | {c.size:,} | {c.latency * 1000:g} ms "
-            f"| {_requests(m.hook_requests)} / {_requests(m.task_requests)} | {_seconds(c.floor)} "
-            f"| {_seconds(hook)} | {_seconds(execute)} | {_ledger(m)} | {_seconds(task_run)} "
-            f"| {_seconds(_median(m.callbacks))} | {_times(_per(execute, c.floor))} "
-            f"| {_times(_per(execute, hook))} | {_times(_per(task_run, c.floor))} |"
-        )
-    out += ["", "| target (in a task) | measured | |", "|---|---|---|"]
-    for m in results:
-        c = m.case
-        ratio = _per(_median(m.execute), c.floor)
-        if c.target is not None:
-            met = None if ratio is None else ratio <= c.target
-            out.append(
-                f"| `{c.operator}`, N={c.size:,} at {c.latency * 1000:g} ms: execute within "
-                f"{c.target:g}× the floor | {_times(ratio)} | {verdict(met)} |"
-            )
-        exact = m.task_requests == {c.requests} and m.hook_requests == {c.requests}
-        out.append(
-            f"| `{c.operator}`, N={c.size:,}: requests = ceil(N/{c.per_request}) = {c.requests} "
-            f"| {_requests(m.task_requests)} | {verdict(exact)} |"
-        )
+    for venue, results in by_venue.items():
+        for m in results:
+            out.append(_row(venue, m))
+    out += ["", "| target (in a task) | run by | measured | |", "|---|---|---|---|"]
+    for venue, results in by_venue.items():
+        for m in results:
+            out += _targets(venue, m, verdict)
     out += [
         "",
         "- The hook sends in a fresh interpreter of its own, as a task does, not beside the emulator;",
@@ -432,12 +449,12 @@ def render(results: Sequence[Measured], repeats: int, verdict: Callable[[bool | 
         "- Under `airflow dags test` the execution API runs inside the task's own process (Airflow's",
         "  in-process test supervisor): each task state store call passes through an HTTP client,",
         "  FastAPI and a SQLite commit on other threads of the same interpreter, competing with the",
-        "  request threads for it. In a deployment the call is a message to the supervisor process and",
-        "  the API server does that work elsewhere, so these figures are the pessimistic case.",
+        "  request threads for it. In a deployment the call is a message to the task's supervisor",
+        "  process and the API server does that work elsewhere.",
         "- The ledger's first call (reading earlier tries' IDs) comes before the first request and its",
         "  last write after the last answer: two calls no send with a ledger can overlap.",
     ]
-    for m in results:
+    for m in next(iter(by_venue.values()), []):
         if m.phases:
             steps = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in m.phases.items())
             out += [
@@ -448,6 +465,37 @@ def render(results: Sequence[Measured], repeats: int, verdict: Callable[[bool | 
                 "emulator's, on the same cores and each under one interpreter lock.",
             ]
     return out
+
+
+def _row(venue: str, m: Measured) -> str:
+    c = m.case
+    hook, execute, task_run = _median(m.hook), _median(m.execute), _median(m.task_run)
+    return (
+        f"| `{c.operator}` | {c.size:,} | {c.latency * 1000:g} ms | {venue} "
+        f"| {_requests(m.hook_requests)} / {_requests(m.task_requests)} | {_seconds(c.floor)} "
+        f"| {_seconds(hook)} | {_seconds(_median(m.warm_up))} | {_seconds(execute)} | {_ledger(m)} "
+        f"| {_seconds(task_run)} "
+        f"| {_seconds(_median(m.callbacks))} | {_times(_per(execute, c.floor))} "
+        f"| {_times(_per(execute, hook))} | {_times(_per(task_run, c.floor))} |"
+    )
+
+
+def _targets(venue: str, m: Measured, verdict: Callable[[bool | None], str]) -> list[str]:
+    c = m.case
+    lines = []
+    ratio = _per(_median(m.execute), c.floor)
+    if c.target is not None:
+        met = None if ratio is None else ratio <= c.target
+        lines.append(
+            f"| `{c.operator}`, N={c.size:,} at {c.latency * 1000:g} ms: execute within "
+            f"{c.target:g}× the floor | {venue} | {_times(ratio)} | {verdict(met)} |"
+        )
+    exact = m.task_requests == {c.requests} and m.hook_requests == {c.requests}
+    lines.append(
+        f"| `{c.operator}`, N={c.size:,}: requests = ceil(N/{c.per_request}) = {c.requests} "
+        f"| {venue} | {_requests(m.task_requests)} | {verdict(exact)} |"
+    )
+    return lines
 
 
 if __name__ == "__main__":  # the hook's process (see hook_sends): prints the seconds of each send

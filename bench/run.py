@@ -18,8 +18,9 @@ counts, one pass for the large ones. Every pass has a time budget and stops by i
 ``make bench`` stays within a few minutes, and a count it does not reach is reported as
 a lower bound (with the estimate its measured rate gives), never as a measurement.
 
-Then the send operators inside a real Airflow task (``airflow dags test``, the retry
-ledger included), side by side with the bare hook: see ``in_task.py``.
+Then the send operators inside a real Airflow task (run by ``airflow dags test`` and by a
+real deployment, the retry ledger included), side by side with the bare hook: see
+``in_task.py``.
 
 Then the import cost of the operator module, next to the Slack provider's operator
 module, from ``python -X importtime`` in fresh interpreters, after Airflow's
@@ -305,7 +306,7 @@ def verdict(ok: bool | None) -> str:
 
 def render(
     results: Results,
-    in_task_results: list[in_task.Measured],
+    in_task_results: dict[str, list[in_task.Measured]],
     imports: list[ImportCost],
     sizes: Sequence[int],
     args: argparse.Namespace,
@@ -473,6 +474,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--in-task-home", type=Path, help="an Airflow home already migrated, to reuse for the in-task runs"
     )
+    parser.add_argument(
+        "--in-task-venues",
+        default=",".join(in_task.VENUES),
+        help="what runs the in-task DAG: 'dags test', 'deployment' (Airflow 3 only), comma-separated",
+    )
     args = parser.parse_args(argv)
     sizes = sorted({int(size) for size in args.sizes.split(",")})
     if not sizes or sizes[0] < 1 or min(args.repeats, args.import_repeats, args.in_task_repeats) < 1:
@@ -494,7 +500,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             results,
         )
     in_task_results = in_task.measure(
-        in_task.scaled(in_task.CASES, args.in_task_scale), args.in_task_repeats, args.in_task_home
+        in_task.scaled(in_task.CASES, args.in_task_scale),
+        args.in_task_repeats,
+        args.in_task_home,
+        args.in_task_venues.split(","),
     )
     imports = measure_imports(args.import_repeats)
     report = render(results, in_task_results, imports, sizes, args, time.perf_counter() - started)
