@@ -2,8 +2,8 @@
 
 Started once per session: the api-server, scheduler, dag-processor and triggerer in a
 throwaway ``AIRFLOW_HOME`` on loopback, the provider as installed in this environment, the
-two example DAGs the tier runs and ``dags/`` here. ``started_runs`` triggers every DAG run
-the tier checks at once, so they run side by side while the tests wait on each.
+example DAGs the tier runs and ``dags/`` here. ``started_runs`` starts every DAG run the
+tier checks at once, so they run side by side while the tests wait on each.
 
 The Clockwork connection names the provider's receiver in that API server
 (``receiver_url``, ``receiver_token``), so every send asks for delivery receipts there,
