@@ -21,6 +21,11 @@ ALLOWED_SENDER = "447700900555"
 STARTUP_SECONDS = 120.0
 
 
+def last_tries(receipts: list[dict[str, Any]]) -> dict[tuple[str, str], int | None]:
+    """The HTTP status of the last try at each receipt (message and state) in the emulator's record."""
+    return {(r["message_id"], r["status"]): r["http_status"] for r in receipts}
+
+
 def connection_json(host: str = "http://127.0.0.1:9", receiver_url: str | None = None) -> str:
     extra: dict[str, Any] = {"receiver_token": TOKEN, "allowed_senders": [ALLOWED_SENDER]}
     if receiver_url:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.receiver.conftest import needs_store
-from tests.receiver.running import connection_json
+from tests.receiver.running import connection_json, last_tries
 
 pytestmark = [pytest.mark.dags_test, needs_store]
 MODES = ["reschedule", "deferrable"]
@@ -21,7 +21,8 @@ def test_the_sensor_succeeds_once_every_text_is_delivered(mode, airflow_home, re
     run = _run(airflow_home, f"clockwork_test_delivery_{mode}", clockwork_emulator, receiver.base_url)
 
     assert run.task_states == {"alert": "success", "wait_for_delivery": "success"}, run.output[-5000:]
-    assert {r["http_status"] for r in clockwork_emulator.receipts()} == {200}
+    # The last try of each receipt (a first call to a cold receiver on a loaded machine may time out).
+    assert set(last_tries(clockwork_emulator.receipts()).values()) == {200}
     (extra,) = {str(r["extra"]) for r in clockwork_emulator.receipts()}
     assert "'task_id': 'alert'" in extra and f"clockwork_test_delivery_{mode}" in extra
 

@@ -14,7 +14,7 @@ from airflow_provider_clockwork.protocol.delivery import (
 )
 from airflow_provider_clockwork.receiver.records import RECEIPTS_ASSET_URI, receipt_key
 from tests.receiver.conftest import needs_store
-from tests.receiver.running import TOKEN
+from tests.receiver.running import TOKEN, last_tries
 
 pytestmark = needs_store
 TIMEOUT = 30
@@ -43,7 +43,8 @@ def test_every_receipt_kind_from_the_emulator_is_stored_by_message_id(kind, rece
     )
     assert clockwork_connection.wait_for_callbacks(30)
 
-    assert {r["http_status"] for r in clockwork_connection.receipts()} == {200}
+    # The last try of each receipt (a first call to a cold receiver on a loaded machine may time out).
+    assert set(last_tries(clockwork_connection.receipts()).values()) == {200}
     stored = receiver.stored(RECEIPTS_ASSET_URI)
     assert set(stored) == {receipt_key(i) for i in result.message_ids.values()}
     delivered = stored[receipt_key(result.message_ids["447700900123"])]
