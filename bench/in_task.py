@@ -442,10 +442,19 @@ def render(
     for venue, results in by_venue.items():
         for m in results:
             out += _targets(venue, m, verdict)
+    hooks = next(iter(by_venue.values()), [])
     out += [
         "",
         "- The hook sends in a fresh interpreter of its own, as a task does, not beside the emulator;",
-        "  *execute / hook* is what the operator and Airflow add to the same send.",
+        "  *execute / hook* is what the operator and Airflow add to the same send. The bare hook alone",
+        "  takes "
+        + ", ".join(
+            f"{_times(_per(_median(m.hook), m.case.floor))} the floor at N={m.case.size:,}"
+            for m in hooks
+            if m.case.target is not None
+        )
+        + " on this machine (its own CPU per request and the emulator's, under load): a target below",
+        "  that cannot be met by the operator, whatever it adds.",
         "- Under `airflow dags test` the execution API runs inside the task's own process (Airflow's",
         "  in-process test supervisor): each task state store call passes through an HTTP client,",
         "  FastAPI and a SQLite commit on other threads of the same interpreter, competing with the",
