@@ -29,6 +29,7 @@ from airflow_provider_clockwork.notifications._attempts import (
     RetryPolicy,
 )
 from airflow_provider_clockwork.notifications._failed_tasks import FailedTasks
+from airflow_provider_clockwork.notifications._hitl import HitlQuestion
 from airflow_provider_clockwork.notifications._once import check_once_per
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ class ClockworkNotifier(BaseNotifier):
         self,
         *,
         to: str | int | Sequence[str | int] | None = None,
-        content: str,
+        content: str | None = None,
         sender: str | None = None,
         long: bool = False,
         truncate: bool = True,
@@ -115,6 +116,7 @@ class ClockworkNotifier(BaseNotifier):
         self.once_per = check_once_per(once_per)
         self.retry_policy = RetryPolicy.checked(attempts, retry_delay, retry_within)
         self.clockwork_conn_id = clockwork_conn_id
+        self.question: HitlQuestion | None = None
 
     def __call__(self, *args: Any) -> None:
         # Rendering overwrites the templated fields, and one notifier object often
@@ -126,6 +128,7 @@ class ClockworkNotifier(BaseNotifier):
     def _update_context(self, context: Context) -> Context:
         context = super()._update_context(context)
         context["failed_tasks"] = FailedTasks(context)  # type: ignore[typeddict-unknown-key]
+        self.question = HitlQuestion.for_context(context)
         return context
 
     def get_template_env(self, dag: Any = None) -> jinja2.Environment:
@@ -205,22 +208,54 @@ class ClockworkNotifier(BaseNotifier):
         )
         if run_alerts is not None:
             numbers = run_alerts.claim(numbers)
+        if self.question is not None and not self._remember_question(numbers):
+            return None
         return AlertDelivery(numbers, self.retry_policy, self.log), message, run_alerts
 
+    def _remember_question(self, numbers: list[str]) -> bool:
+        """Record a HITL question's code before it is sent; False (logged) when that failed."""
+        assert self.question is not None
+        try:
+            self.question.remember(self.clockwork_conn_id, numbers)
+        except Exception:
+            self.log.exception(
+                "Clockwork question was not sent: its reply code could not be stored in the task state "
+                "store, so no reply could answer it (answer in the Airflow UI)."
+            )
+            return False
+        return True
+
     def _fitted_content(self) -> object:
-        """The rendered content, cut to fit when it is over the limit and ``truncate`` is on."""
+        """The rendered content, cut to fit when it is over the limit and ``truncate`` is on.
+
+        A Human-in-the-loop question without ``content`` is composed (its subject cut, never
+        its options or code); one of the user's own is never cut where that loses the code.
+        """
+        from airflow_provider_clockwork.exceptions import ClockworkInputError
+        from airflow_provider_clockwork.protocol.errors import InvalidInputError
         from airflow_provider_clockwork.protocol.fit import cut_to_fit
         from airflow_provider_clockwork.protocol.message import check_invalid_char_action
 
-        if not self.truncate or not isinstance(self.content, str):
-            return self.content
         try:
             action = check_invalid_char_action(self.invalid_char_action)
         except ValueError:
             return self.content  # the send's own checks name the bad value
+        if self.question is not None and self.content is None:
+            try:
+                return self.question.default_content(self.long, action)
+            except InvalidInputError as error:
+                raise ClockworkInputError(str(error)) from None
+        if not self.truncate or not isinstance(self.content, str):
+            return self.content
         cut = cut_to_fit(self.content, self.long, action)
         if cut is None:
             return self.content
+        code = self.question.code if self.question is not None else None
+        if code and code in self.content and code not in cut.text:
+            raise ClockworkInputError(
+                f"The question is over the limit and cutting it to fit would drop its reply code {code}: "
+                f"shorten the content, put {{{{ hitl_reply }}}} first, or set long=True."
+            )
         self.log.warning(
             "Clockwork alert cut to fit: %d character(s) left out, %d %s character(s) sent "
             "(truncate=False sends nothing instead).",

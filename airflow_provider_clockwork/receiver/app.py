@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from airflow_provider_clockwork.protocol.errors import InvalidInputError
+from airflow_provider_clockwork.protocol.inbound import InboundMessage
 from airflow_provider_clockwork.receiver import parsing
 from airflow_provider_clockwork.receiver.settings import TOKEN_PARAMETER, ReceiverSettings
 
@@ -100,6 +101,22 @@ def _refusal(error: InvalidInputError) -> JSONResponse:
     return JSONResponse({"detail": str(error)}, status_code=status)
 
 
+def _answer_once(message: InboundMessage, settings: ReceiverSettings, new: bool) -> bool | None:
+    """A new text naming a Human-in-the-loop code answers that request (see :mod:`.hitl`).
+
+    None when the text is no such reply (or Clockwork called again with it); a refusal is
+    texted back when the connection's ``reply_on_refusal`` asks for it.
+    """
+    from airflow_provider_clockwork.receiver.hitl import answer_reply, text_back
+
+    outcome = answer_reply(message, settings) if new else None
+    if outcome is None:
+        return None
+    if not outcome.answered and settings.reply_on_refusal:
+        text_back(message.sender, outcome.text, settings.conn_id)
+    return outcome.answered
+
+
 def create_app() -> FastAPI:
     """A new receiver app (the API server mounts one; tests and the standalone server make their own)."""
     app = FastAPI(
@@ -155,6 +172,7 @@ def create_app() -> FastAPI:
                 message.to,
                 conn_id,
             )
-        return {"received": 1, "new": new, "acted_on": new and allowed}
+        answer = await run_in_threadpool(_answer_once, message, settings, new)
+        return {"received": 1, "new": new, "acted_on": new and allowed, "answered": answer}
 
     return app

@@ -35,6 +35,14 @@ def inbound_asset_uri(number: str) -> str:
     return f"{INBOUND_ASSET_PREFIX}{number}"
 
 
+HITL_CODE_KEY_PREFIX = "clockwork_hitl/"
+
+
+def hitl_code_key(code: str) -> str:
+    """The task state store key under which a waiting Human-in-the-loop task keeps its reply code."""
+    return f"{HITL_CODE_KEY_PREFIX}{code}"
+
+
 def receipt_key(message_id: str) -> str:
     return f"{RECEIPT_KEY_PREFIX}{message_id}"
 

@@ -35,6 +35,8 @@ class ReceiverSettings:
     url: str | None = None
     """The receiver's public base URL, e.g. ``https://airflow.example.com/clockwork``."""
     allowed_senders: frozenset[str] = frozenset()
+    reply_on_refusal: bool = False
+    """Text a reply that answered no Human-in-the-loop request back, saying why."""
 
     def token_matches(self, offered: str) -> bool:
         return hmac.compare_digest(self.token.encode("utf-8"), offered.encode("utf-8"))
@@ -88,6 +90,16 @@ def _senders(conn_id: str, value: Any) -> frozenset[str]:
         raise ClockworkConfigError(f"Connection {conn_id!r} extra 'allowed_senders': {error}") from None
 
 
+def _flag(conn_id: str, name: str, value: Any) -> bool:
+    if value is None or value == "":
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ClockworkConfigError(f"Connection {conn_id!r} extra {name!r} must be true or false, not {value!r}.")
+
+
 def read_receiver_settings(conn_id: str, extra: Mapping[str, Any]) -> ReceiverSettings | None:
     """The receiver settings of a connection, or None when it has no ``receiver_token``."""
     plain = plain_extra(dict(extra))
@@ -104,6 +116,7 @@ def read_receiver_settings(conn_id: str, extra: Mapping[str, Any]) -> ReceiverSe
         token=token,
         url=_url(conn_id, plain.get("receiver_url")),
         allowed_senders=_senders(conn_id, plain.get("allowed_senders")),
+        reply_on_refusal=_flag(conn_id, "reply_on_refusal", plain.get("reply_on_refusal")),
     )
 
 

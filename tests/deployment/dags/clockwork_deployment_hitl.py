@@ -1,0 +1,44 @@
+"""Human-in-the-loop questions the deployment tier answers by text (tests/deployment/test_hitl.py).
+
+- ``clockwork_deploy_hitl_answered``: an ``ApprovalOperator`` texts its question to
+  447700900761; the test replies from that phone (and from others, wrongly) through the
+  emulator, and ``backfill`` runs once the right reply approved it.
+- ``clockwork_deploy_hitl_timeout``: nobody replies; after 5 s the scheduler takes the
+  default (Reject) and ``backfill`` is skipped.
+
+Both use the connection ``clockwork_hitl``, which the test creates with a receiver token.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.providers.common.compat.sdk import DAG, task
+from airflow.providers.standard.operators.hitl import ApprovalOperator
+
+from airflow_provider_clockwork.notifications.clockwork import ClockworkNotifier
+
+START = pendulum.datetime(2024, 1, 1, tz="UTC")
+CONN_ID = "clockwork_hitl"
+
+
+def approval_dag(dag_id: str, to: str, response_timeout: timedelta) -> None:
+    with DAG(dag_id=dag_id, schedule=None, start_date=START, catchup=False):
+        approve = ApprovalOperator(
+            task_id="approve_backfill",
+            subject="Approve backfill {{ ds }}?",
+            notifiers=[ClockworkNotifier(to=to, clockwork_conn_id=CONN_ID)],
+            defaults="Reject",
+            response_timeout=response_timeout,
+        )
+
+        @task
+        def backfill(ds: str | None = None) -> str:
+            return f"backfilled {ds}"
+
+        approve >> backfill()
+
+
+approval_dag("clockwork_deploy_hitl_answered", "447700900761", timedelta(minutes=10))
+approval_dag("clockwork_deploy_hitl_timeout", "447700900762", timedelta(seconds=5))

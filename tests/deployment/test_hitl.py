@@ -1,0 +1,105 @@
+"""Human-in-the-loop answered by text, in a real deployment: the question reaches a phone, the reply
+reaches the receiver in the API server (sent by the emulator as a handset would), and Airflow
+records it as the answer. Wrong replies change nothing and are texted back why.
+
+One run per DAG (tests/deployment/dags/clockwork_deployment_hitl.py) serves every check on it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from typing import Any
+
+import pytest
+
+from .conftest import Deployment
+from .rest_api import wait_for
+
+pytestmark = pytest.mark.deployment
+
+CONN_ID = "clockwork_hitl"
+ANSWERED = "clockwork_deploy_hitl_answered"
+TIMED_OUT = "clockwork_deploy_hitl_timeout"
+TASK = "approve_backfill"
+PHONE, STRANGER, LATE_PHONE = "447700900761", "447700900769", "447700900762"
+QUESTION = re.compile(r"Approve backfill \d{4}-\d\d-\d\d\?\nReply YES (\d{4}) or NO \1")
+WAIT_SECONDS = 240.0
+
+
+@pytest.fixture(scope="module")
+def hitl_runs(deployment: Deployment, started_runs: dict[str, str]) -> dict[str, str]:
+    """Both runs, triggered once the connection exists (the other runs of the tier go on meanwhile)."""
+    token = secrets.token_urlsafe(24)
+    extra = {"receiver_token": token, "reply_on_refusal": True}
+    deployment.api.create_connection(
+        connection_id=CONN_ID,
+        conn_type="clockwork",
+        host=deployment.emulator.url,
+        password=deployment.api_key,
+        extra=json.dumps(extra),
+    )
+    deployment.emulator.inbound_url = f"{deployment.ui_url}/clockwork/{CONN_ID}/inbound?token={token}"
+    deployment.api.wait_for_dags([ANSWERED, TIMED_OUT], WAIT_SECONDS)
+    return {dag_id: deployment.api.unpause_and_trigger(dag_id) for dag_id in (ANSWERED, TIMED_OUT)}
+
+
+def texts_to(deployment: Deployment, number: str, count: int) -> list[str]:
+    def arrived() -> list[str] | None:
+        texts = [m["content"] for m in deployment.emulator.messages() if m["to"] == number]
+        return texts if len(texts) >= count else None
+
+    return wait_for(f"{count} text(s) to {number}", arrived, WAIT_SECONDS)
+
+
+def question_code(deployment: Deployment, number: str) -> str:
+    (question,) = texts_to(deployment, number, 1)
+    match = QUESTION.fullmatch(question)
+    assert match, question
+    return match.group(1)
+
+
+def reply(deployment: Deployment, number: str, text: str) -> None:
+    deployment.emulator.receive_sms(number, text)
+    assert deployment.emulator.wait_for_callbacks(WAIT_SECONDS)
+
+
+def hitl_detail(deployment: Deployment, dag_id: str, run_id: str) -> dict[str, Any]:
+    return deployment.api.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{TASK}/-1/hitlDetails")
+
+
+def test_a_reply_approves_and_the_gated_step_runs(deployment, hitl_runs):
+    run_id = hitl_runs[ANSWERED]
+    code = question_code(deployment, PHONE)
+
+    reply(deployment, STRANGER, f"yes {code}")
+    reply(deployment, PHONE, f"maybe {code}")
+    assert texts_to(deployment, STRANGER, 1) == [f"This number may not answer {code}."]
+    assert texts_to(deployment, PHONE, 2)[1] == f"{code}: 'maybe' is not an option; the options are YES, NO."
+    assert hitl_detail(deployment, ANSWERED, run_id)["response_received"] is False
+
+    reply(deployment, PHONE, f"Yes {code}")
+    assert deployment.api.wait_for_run(ANSWERED, run_id, WAIT_SECONDS) == "success"
+    detail = hitl_detail(deployment, ANSWERED, run_id)
+    assert detail["chosen_options"] == ["Approve"]
+    assert detail["responded_by_user"] == {"id": PHONE, "name": PHONE}
+    assert deployment.api.task_states(ANSWERED, run_id)[("backfill", -1)] == "success"
+
+    reply(deployment, PHONE, f"no {code}")
+    assert texts_to(deployment, PHONE, 3)[2] == f"{code} was already answered (Approve)."
+    assert hitl_detail(deployment, ANSWERED, run_id)["chosen_options"] == ["Approve"]
+
+
+def test_no_reply_takes_the_default_and_a_late_reply_is_told_so(deployment, hitl_runs):
+    run_id = hitl_runs[TIMED_OUT]
+    code = question_code(deployment, LATE_PHONE)
+
+    assert deployment.api.wait_for_run(TIMED_OUT, run_id, WAIT_SECONDS) == "success"
+    detail = hitl_detail(deployment, TIMED_OUT, run_id)
+    assert detail["chosen_options"] == ["Reject"]
+    assert detail["responded_by_user"] is None
+    assert deployment.api.task_states(TIMED_OUT, run_id)[("backfill", -1)] == "skipped"
+
+    reply(deployment, LATE_PHONE, f"YES {code}")
+    assert texts_to(deployment, LATE_PHONE, 2)[1] == f"{code} timed out; the default was taken."
