@@ -165,14 +165,14 @@ def create_app() -> FastAPI:
             return _refusal(error)
         allowed = parsing.allowed_sender(message.sender, settings.allowed_senders)
         new = await run_in_threadpool(lambda: store_inbound(message, allowed=allowed))
-        if new and not allowed:
+        answer = await run_in_threadpool(_answer_once, message, settings, new)
+        if new and not allowed and answer is None:
             log.warning(
                 "Clockwork receiver: an inbound text to %s from a sender not in 'allowed_senders' of %r "
                 "was stored, not acted on.",
                 message.to,
                 conn_id,
             )
-        answer = await run_in_threadpool(_answer_once, message, settings, new)
         return {"received": 1, "new": new, "acted_on": new and allowed, "answered": answer}
 
     return app

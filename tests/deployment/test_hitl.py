@@ -22,8 +22,10 @@ pytestmark = pytest.mark.deployment
 CONN_ID = "clockwork_hitl"
 ANSWERED = "clockwork_deploy_hitl_answered"
 TIMED_OUT = "clockwork_deploy_hitl_timeout"
+BRANCH = "clockwork_deploy_hitl_branch"
 TASK = "approve_backfill"
 PHONE, STRANGER, LATE_PHONE = "447700900761", "447700900769", "447700900762"
+ASSIGNED, ASKED_NOT_ASSIGNED = "447700900763", "447700900764"
 QUESTION = re.compile(r"Approve backfill \d{4}-\d\d-\d\d\?\nReply YES (\d{4}) or NO \1")
 WAIT_SECONDS = 240.0
 
@@ -41,8 +43,9 @@ def hitl_runs(deployment: Deployment, started_runs: dict[str, str]) -> dict[str,
         extra=json.dumps(extra),
     )
     deployment.emulator.inbound_url = f"{deployment.ui_url}/clockwork/{CONN_ID}/inbound?token={token}"
-    deployment.api.wait_for_dags([ANSWERED, TIMED_OUT], WAIT_SECONDS)
-    return {dag_id: deployment.api.unpause_and_trigger(dag_id) for dag_id in (ANSWERED, TIMED_OUT)}
+    dag_ids = [ANSWERED, TIMED_OUT, BRANCH]
+    deployment.api.wait_for_dags(dag_ids, WAIT_SECONDS)
+    return {dag_id: deployment.api.unpause_and_trigger(dag_id) for dag_id in dag_ids}
 
 
 def texts_to(deployment: Deployment, number: str, count: int) -> list[str]:
@@ -53,10 +56,10 @@ def texts_to(deployment: Deployment, number: str, count: int) -> list[str]:
     return wait_for(f"{count} text(s) to {number}", arrived, WAIT_SECONDS)
 
 
-def question_code(deployment: Deployment, number: str) -> str:
-    (question,) = texts_to(deployment, number, 1)
-    match = QUESTION.fullmatch(question)
-    assert match, question
+def question_code(deployment: Deployment, number: str, question: re.Pattern[str] = QUESTION) -> str:
+    (text,) = texts_to(deployment, number, 1)
+    match = question.fullmatch(text)
+    assert match, text
     return match.group(1)
 
 
@@ -65,8 +68,23 @@ def reply(deployment: Deployment, number: str, text: str) -> None:
     assert deployment.emulator.wait_for_callbacks(WAIT_SECONDS)
 
 
-def hitl_detail(deployment: Deployment, dag_id: str, run_id: str) -> dict[str, Any]:
-    return deployment.api.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{TASK}/-1/hitlDetails")
+def wait_until_parked(deployment: Deployment, dag_id: str, task_id: str = TASK) -> None:
+    """Until the scheduler has seen the worker that parked the task exit.
+
+    Airflow 3.3.2 fails a task whose answer came so early that it was queued again before the
+    scheduler saw the parked worker's exit ("the task instance's state attribute is queued"), the
+    UI's answers too; a phone's reply takes longer than that, the emulator's does not.
+    """
+    seen = f"Received executor event with state success for task instance TaskInstanceKey(dag_id='{dag_id}', "
+    seen += f"task_id='{task_id}'"
+    scheduler = deployment.airflow.output_path("scheduler")
+    wait_for(f"{dag_id}.{task_id} to be parked", lambda: seen in scheduler.read_text() or None, WAIT_SECONDS)
+
+
+def hitl_detail(deployment: Deployment, dag_id: str, run_id: str, task_id: str = TASK) -> dict[str, Any]:
+    return deployment.api.call(
+        "GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/-1/hitlDetails"
+    )
 
 
 def test_a_reply_approves_and_the_gated_step_runs(deployment, hitl_runs):
@@ -79,6 +97,7 @@ def test_a_reply_approves_and_the_gated_step_runs(deployment, hitl_runs):
     assert texts_to(deployment, PHONE, 2)[1] == f"{code}: 'maybe' is not an option; the options are YES, NO."
     assert hitl_detail(deployment, ANSWERED, run_id)["response_received"] is False
 
+    wait_until_parked(deployment, ANSWERED)
     reply(deployment, PHONE, f"Yes {code}")
     assert deployment.api.wait_for_run(ANSWERED, run_id, WAIT_SECONDS) == "success"
     detail = hitl_detail(deployment, ANSWERED, run_id)
@@ -103,3 +122,21 @@ def test_no_reply_takes_the_default_and_a_late_reply_is_told_so(deployment, hitl
 
     reply(deployment, LATE_PHONE, f"YES {code}")
     assert texts_to(deployment, LATE_PHONE, 2)[1] == f"{code} timed out; the default was taken."
+
+
+def test_only_the_assigned_number_chooses_the_branch(deployment, hitl_runs):
+    run_id = hitl_runs[BRANCH]
+    question = re.compile(r"Which load tonight\?\nReply Full load (\d{4}) or Delta \1")
+    code = question_code(deployment, ASKED_NOT_ASSIGNED, question)
+
+    reply(deployment, ASKED_NOT_ASSIGNED, f"delta {code}")
+    assert texts_to(deployment, ASKED_NOT_ASSIGNED, 2)[1] == f"This number may not answer {code}."
+    wait_until_parked(deployment, BRANCH, "choose_load")
+    reply(deployment, ASSIGNED, f"{code} FULL  LOAD")
+
+    assert deployment.api.wait_for_run(BRANCH, run_id, WAIT_SECONDS) == "success"
+    detail = hitl_detail(deployment, BRANCH, run_id, "choose_load")
+    assert detail["chosen_options"] == ["Full load"]
+    assert detail["responded_by_user"] == {"id": "+44 7700 900763", "name": "On call"}
+    states = deployment.api.task_states(BRANCH, run_id)
+    assert (states[("full_load", -1)], states[("delta_load", -1)]) == ("success", "skipped")

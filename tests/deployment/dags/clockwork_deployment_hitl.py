@@ -3,8 +3,10 @@
 - ``clockwork_deploy_hitl_answered``: an ``ApprovalOperator`` texts its question to
   447700900761; the test replies from that phone (and from others, wrongly) through the
   emulator, and ``backfill`` runs once the right reply approved it.
-- ``clockwork_deploy_hitl_timeout``: nobody replies; after 5 s the scheduler takes the
+- ``clockwork_deploy_hitl_timeout``: nobody replies; after 20 s the scheduler takes the
   default (Reject) and ``backfill`` is skipped.
+- ``clockwork_deploy_hitl_branch``: a ``HITLBranchOperator`` asks two phones, but only its
+  assigned user (by number) may choose; the chosen branch runs, the other is skipped.
 
 Both use the connection ``clockwork_hitl``, which the test creates with a receiver token.
 """
@@ -15,7 +17,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.providers.common.compat.sdk import DAG, task
-from airflow.providers.standard.operators.hitl import ApprovalOperator
+from airflow.providers.standard.operators.hitl import ApprovalOperator, HITLBranchOperator
 
 from airflow_provider_clockwork.notifications.clockwork import ClockworkNotifier
 
@@ -41,4 +43,27 @@ def approval_dag(dag_id: str, to: str, response_timeout: timedelta) -> None:
 
 
 approval_dag("clockwork_deploy_hitl_answered", "447700900761", timedelta(minutes=10))
-approval_dag("clockwork_deploy_hitl_timeout", "447700900762", timedelta(seconds=5))
+# Long enough for the scheduler to see the parked worker exit first (see test_hitl.wait_until_parked).
+approval_dag("clockwork_deploy_hitl_timeout", "447700900762", timedelta(seconds=20))
+
+
+with DAG(dag_id="clockwork_deploy_hitl_branch", schedule=None, start_date=START, catchup=False):
+    choose = HITLBranchOperator(
+        task_id="choose_load",
+        subject="Which load tonight?",
+        options=["Full load", "Delta"],
+        options_mapping={"Full load": "full_load", "Delta": "delta_load"},
+        notifiers=[ClockworkNotifier(to=["447700900763", "447700900764"], clockwork_conn_id=CONN_ID)],
+        assigned_users=[{"id": "+44 7700 900763", "name": "On call"}],
+        response_timeout=timedelta(minutes=10),
+    )
+
+    @task
+    def full_load() -> str:
+        return "full"
+
+    @task
+    def delta_load() -> str:
+        return "delta"
+
+    choose >> [full_load(), delta_load()]
