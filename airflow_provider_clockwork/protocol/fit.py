@@ -46,7 +46,7 @@ class Cut:
     encoding: str
 
 
-def _limits(long: bool) -> tuple[int, int]:
+def message_limits(long: bool) -> tuple[int, int]:
     """The most GSM-7 septets and UTF-16 units one message carries."""
     if long:
         return GSM7_PART_LIMIT * MAX_PARTS, UNICODE_PART_LIMIT * MAX_PARTS
@@ -69,7 +69,7 @@ def _longest_fitting_prefix(text: str, long: bool, action: InvalidCharAction | N
     Walks the text once, counting the prefix both ways: a prefix that is all GSM-7 must fit
     in septets, any other in UTF-16 units.
     """
-    gsm_limit, unicode_limit = _limits(long)
+    gsm_limit, unicode_limit = message_limits(long)
     room_gsm, room_unicode = gsm_limit - len(ELLIPSIS), unicode_limit - len(ELLIPSIS)
     septets = units = 0
     all_gsm = True
@@ -98,7 +98,7 @@ def cut_to_fit(text: str, long: bool = False, action: InvalidCharAction | None =
         return None
     if action is not None:
         text = unicodedata.normalize("NFC", text)  # as Clockwork's rule sees it: whole letters
-    gsm_limit, unicode_limit = _limits(long)
+    gsm_limit, unicode_limit = message_limits(long)
     whole = measure(_arriving(text, action))
     if whole.length <= (gsm_limit if whole.is_gsm7 else unicode_limit):
         return None

@@ -25,16 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from airflow_provider_clockwork.protocol.errors import InvalidInputError
-from airflow_provider_clockwork.protocol.fit import ELLIPSIS
-from airflow_provider_clockwork.protocol.gsm import (
-    GSM7_PART_LIMIT,
-    GSM7_SINGLE_LIMIT,
-    MAX_PARTS,
-    UNICODE_PART_LIMIT,
-    UNICODE_SINGLE_LIMIT,
-    InvalidCharAction,
-    measure,
-)
+from airflow_provider_clockwork.protocol.fit import ELLIPSIS, message_limits
+from airflow_provider_clockwork.protocol.gsm import InvalidCharAction, measure
 
 CODE_DIGITS = 4
 APPROVE, REJECT = "Approve", "Reject"
@@ -74,19 +66,14 @@ def reply_instructions(options: Sequence[str], code: str, multiple: bool = False
     return f"Reply {', '.join(choices[:-1])} or {choices[-1]}"
 
 
-def _limit(text: str, long: bool) -> int:
-    if measure(text).is_gsm7:
-        return GSM7_PART_LIMIT * MAX_PARTS if long else GSM7_SINGLE_LIMIT
-    return UNICODE_PART_LIMIT * MAX_PARTS if long else UNICODE_SINGLE_LIMIT
-
-
 def _arriving(text: str, action: InvalidCharAction | None) -> str:
     return text if action is None else "".join(action.apply(char) for char in text)
 
 
 def fits(text: str, long: bool = False, action: InvalidCharAction | None = None) -> bool:
-    arriving = _arriving(text, action)
-    return measure(arriving).length <= _limit(arriving, long)
+    size = measure(_arriving(text, action))
+    gsm_limit, unicode_limit = message_limits(long)
+    return size.length <= (gsm_limit if size.is_gsm7 else unicode_limit)
 
 
 def compose_question(
