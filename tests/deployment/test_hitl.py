@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,28 +25,33 @@ ANSWERED = "clockwork_deploy_hitl_answered"
 TIMED_OUT = "clockwork_deploy_hitl_timeout"
 BRANCH = "clockwork_deploy_hitl_branch"
 TASK = "approve_backfill"
-PHONE, STRANGER, LATE_PHONE = "447700900761", "447700900769", "447700900762"
-ASSIGNED, ASKED_NOT_ASSIGNED = "447700900763", "447700900764"
+PHONE, STRANGER, LATE_PHONE = "447700900781", "447700900785", "447700900782"
+ASSIGNED, ASKED_NOT_ASSIGNED = "447700900783", "447700900784"
 QUESTION = re.compile(r"Approve backfill \d{4}-\d\d-\d\d\?\nReply YES (\d{4}) or NO \1")
 WAIT_SECONDS = 240.0
 
 
 @pytest.fixture(scope="module")
-def hitl_runs(deployment: Deployment, started_runs: dict[str, str]) -> dict[str, str]:
-    """Both runs, triggered once the connection exists (the other runs of the tier go on meanwhile)."""
+def hitl_runs(deployment: Deployment, started_runs: dict[str, str]) -> Iterator[dict[str, str]]:
+    """The three runs, triggered once their connection exists (the tier's other runs go on meanwhile).
+
+    While they run, texts to the account go to their connection's receiver; then back to the tier's.
+    """
     token = secrets.token_urlsafe(24)
-    extra = {"receiver_token": token, "reply_on_refusal": True}
     deployment.api.create_connection(
         connection_id=CONN_ID,
         conn_type="clockwork",
         host=deployment.emulator.url,
         password=deployment.api_key,
-        extra=json.dumps(extra),
+        extra=json.dumps({"receiver_token": token, "reply_on_refusal": True}),
     )
-    deployment.emulator.inbound_url = f"{deployment.ui_url}/clockwork/{CONN_ID}/inbound?token={token}"
+    deployment.emulator.inbound_url = deployment.receiver_url("inbound", token, CONN_ID)
     dag_ids = [ANSWERED, TIMED_OUT, BRANCH]
     deployment.api.wait_for_dags(dag_ids, WAIT_SECONDS)
-    return {dag_id: deployment.api.unpause_and_trigger(dag_id) for dag_id in dag_ids}
+    try:
+        yield {dag_id: deployment.api.unpause_and_trigger(dag_id) for dag_id in dag_ids}
+    finally:
+        deployment.emulator.inbound_url = deployment.receiver_url("inbound")
 
 
 def texts_to(deployment: Deployment, number: str, count: int) -> list[str]:
@@ -137,6 +143,6 @@ def test_only_the_assigned_number_chooses_the_branch(deployment, hitl_runs):
     assert deployment.api.wait_for_run(BRANCH, run_id, WAIT_SECONDS) == "success"
     detail = hitl_detail(deployment, BRANCH, run_id, "choose_load")
     assert detail["chosen_options"] == ["Full load"]
-    assert detail["responded_by_user"] == {"id": "+44 7700 900763", "name": "On call"}
+    assert detail["responded_by_user"] == {"id": "+44 7700 900783", "name": "On call"}
     states = deployment.api.task_states(BRANCH, run_id)
     assert (states[("full_load", -1)], states[("delta_load", -1)]) == ("success", "skipped")

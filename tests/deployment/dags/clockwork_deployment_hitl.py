@@ -1,7 +1,7 @@
 """Human-in-the-loop questions the deployment tier answers by text (tests/deployment/test_hitl.py).
 
 - ``clockwork_deploy_hitl_answered``: an ``ApprovalOperator`` texts its question to
-  447700900761; the test replies from that phone (and from others, wrongly) through the
+  447700900781; the test replies from that phone (and from others, wrongly) through the
   emulator, and ``backfill`` runs once the right reply approved it.
 - ``clockwork_deploy_hitl_timeout``: nobody replies; after 20 s the scheduler takes the
   default (Reject) and ``backfill`` is skipped.
@@ -42,9 +42,9 @@ def approval_dag(dag_id: str, to: str, response_timeout: timedelta) -> None:
         approve >> backfill()
 
 
-approval_dag("clockwork_deploy_hitl_answered", "447700900761", timedelta(minutes=10))
+approval_dag("clockwork_deploy_hitl_answered", "447700900781", timedelta(minutes=10))
 # Long enough for the scheduler to see the parked worker exit first (see test_hitl.wait_until_parked).
-approval_dag("clockwork_deploy_hitl_timeout", "447700900762", timedelta(seconds=20))
+approval_dag("clockwork_deploy_hitl_timeout", "447700900782", timedelta(seconds=20))
 
 
 with DAG(dag_id="clockwork_deploy_hitl_branch", schedule=None, start_date=START, catchup=False):
@@ -53,8 +53,8 @@ with DAG(dag_id="clockwork_deploy_hitl_branch", schedule=None, start_date=START,
         subject="Which load tonight?",
         options=["Full load", "Delta"],
         options_mapping={"Full load": "full_load", "Delta": "delta_load"},
-        notifiers=[ClockworkNotifier(to=["447700900763", "447700900764"], clockwork_conn_id=CONN_ID)],
-        assigned_users=[{"id": "+44 7700 900763", "name": "On call"}],
+        notifiers=[ClockworkNotifier(to=["447700900783", "447700900784"], clockwork_conn_id=CONN_ID)],
+        assigned_users=[{"id": "+44 7700 900783", "name": "On call"}],
         response_timeout=timedelta(minutes=10),
     )
 
