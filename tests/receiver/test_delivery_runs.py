@@ -1,5 +1,10 @@
 """Delivery receipts end to end: a real `airflow dags test` sends through the emulator, the emulator
-calls the real receiver, the receiver stores, and the sensor (each mode) reads the store."""
+calls the real receiver, the receiver stores, and the sensor (each mode) reads the store.
+
+The deployment tier (tests/deployment/test_receipts.py) covers, in a real deployment, the deferred
+sensor succeeding on a receipt that comes while it waits, the escalation example and the reply DAG;
+they are not repeated here.
+"""
 
 from __future__ import annotations
 
@@ -16,15 +21,17 @@ def _run(airflow_home, dag_id, emulator, receiver_url):
     return airflow_home.dags_test(dag_id, connection_json=connection_json(emulator.url, receiver_url))
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_the_sensor_succeeds_once_every_text_is_delivered(mode, airflow_home, receiver, clockwork_emulator):
-    run = _run(airflow_home, f"clockwork_test_delivery_{mode}", clockwork_emulator, receiver.base_url)
+def test_the_rescheduled_sensor_succeeds_once_every_text_is_delivered(
+    airflow_home, receiver, clockwork_emulator
+):
+    dag_id = "clockwork_test_delivery_reschedule"  # deferrable: the deployment tier, real triggerer
+    run = _run(airflow_home, dag_id, clockwork_emulator, receiver.base_url)
 
     assert run.task_states == {"alert": "success", "wait_for_delivery": "success"}, run.output[-5000:]
     # The last try of each receipt (a first call to a cold receiver on a loaded machine may time out).
     assert set(last_tries(clockwork_emulator.receipts()).values()) == {200}
     (extra,) = {str(r["extra"]) for r in clockwork_emulator.receipts()}
-    assert "'task_id': 'alert'" in extra and f"clockwork_test_delivery_{mode}" in extra
+    assert "'task_id': 'alert'" in extra and dag_id in extra
 
 
 def test_the_deferred_sensor_fails_naming_each_undelivered_number(airflow_home, receiver, clockwork_emulator):
@@ -46,23 +53,3 @@ def test_a_receipt_that_never_comes_times_the_sensor_out(mode, airflow_home, rec
     assert run.task_states == {"alert": "success", "wait_for_delivery": "failed"}, run.output[-5000:]
     expected = {"reschedule": "AirflowSensorTimeout", "deferrable": "No final receipt within 8 s for 2 of 2"}
     assert expected[mode] in run.output, run.output[-5000:]
-
-
-def test_an_undelivered_alert_escalates_to_the_backup_number(airflow_home, receiver, clockwork_emulator):
-    clockwork_emulator.set_delivery("447700900123", "UNDELIV", err_code=27)
-    run = _run(airflow_home, "clockwork_escalate_undelivered", clockwork_emulator, receiver.base_url)
-
-    assert run.task_states["text_backup"] == "success", run.output[-5000:]
-    assert [m["to"] for m in clockwork_emulator.messages()] == ["447700900123", "447700900456"]
-
-
-def test_an_ack_by_text_is_confirmed_to_its_sender(airflow_home, receiver, clockwork_emulator):
-    clockwork_emulator.inbound_url = receiver.url("inbound")
-    clockwork_emulator.receive_sms("447700900555", " ack ")
-    assert clockwork_emulator.wait_for_callbacks(30)
-    run = _run(airflow_home, "clockwork_acknowledge_on_reply", clockwork_emulator, receiver.base_url)
-
-    assert run.task_states["confirm"] == "success", run.output[-5000:]
-    assert [(m["to"], m["content"]) for m in clockwork_emulator.messages()] == [
-        ("447700900555", "Thanks, alert acknowledged.")
-    ]
