@@ -63,7 +63,9 @@ class ClockworkNotifier(BaseNotifier):
 
     :param to: comma-separated numbers, or a list of numbers. Templated. None (the default)
         texts the connection's ``to`` extra, e.g. the on-call number.
-    :param content: the message text. Templated.
+    :param content: the message text. Templated. Only a Human-in-the-loop operator's notifier may
+        leave it out: it then texts the question, with a code to reply with (see
+        :mod:`._hitl`); a text of your own can use ``{{ hitl_reply }}`` and ``{{ hitl_code }}``.
     :param sender: the ``From`` shown on phones; defaults to the connection's. Templated.
     :param long: allow up to 3 joined parts.
     :param truncate: cut over-long text to fit (the default) rather than send nothing.
@@ -245,6 +247,11 @@ class ClockworkNotifier(BaseNotifier):
                 return self.question.default_content(self.long, action)
             except InvalidInputError as error:
                 raise ClockworkInputError(str(error)) from None
+        if self.content is None:
+            raise ClockworkInputError(
+                "ClockworkNotifier needs content=: only as a Human-in-the-loop operator's notifier "
+                "does it compose its text (the question) itself."
+            )
         if not self.truncate or not isinstance(self.content, str):
             return self.content
         cut = cut_to_fit(self.content, self.long, action)

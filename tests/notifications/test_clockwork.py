@@ -118,3 +118,10 @@ def test_receipt_request_is_rendered_with_the_callback_context(clockwork_connect
     assert receipt.extra == {"alert": "nightly.load"}
     assert receipt.message_id == clockwork_connection.messages()[0]["id"]
     assert notifier.delivery_receipt["content"] == {"alert": "{{ ti.dag_id }}.{{ ti.task_id }}"}
+
+
+def test_without_content_outside_human_in_the_loop_nothing_is_sent(clockwork_connection, log_text) -> None:
+    ClockworkNotifier(to="447700900123")(task_context())
+
+    assert clockwork_connection.messages() == []
+    assert "ClockworkNotifier needs content=" in log_text()
