@@ -30,8 +30,9 @@ from tests.deployment.airflow_deployment import (  # noqa: E402
     AirflowDeployment,
     deployment_environment,
     free_port,
+    wait_until_serving,
 )
-from tests.deployment.rest_api import AirflowApi, wait_for  # noqa: E402
+from tests.deployment.rest_api import AirflowApi  # noqa: E402
 
 START_TIMEOUT_SECONDS = 300.0
 
@@ -52,7 +53,7 @@ def run_dag_deployed(
         airflow.prepare_database()
         airflow.start()
         api = AirflowApi(airflow.base_url)
-        _wait_until_serving(airflow, api, dag_id)
+        wait_until_serving(airflow, api, [dag_id], START_TIMEOUT_SECONDS)
         log(f"in-task (deployment): started in {time.perf_counter() - started:.1f} s")
         started = time.perf_counter()
         run_id = api.unpause_and_trigger(dag_id)
@@ -65,17 +66,6 @@ def run_dag_deployed(
     shutil.copy(airflow.home / "airflow.db", database)
     shutil.rmtree(root, ignore_errors=True)
     return run, database
-
-
-def _wait_until_serving(airflow: AirflowDeployment, api: AirflowApi, dag_id: str) -> None:
-    def logged_in() -> bool | None:
-        if exited := airflow.exited():
-            raise RuntimeError(f"Airflow components exited: {exited}\n{airflow.tail()}")
-        api.log_in()
-        return True
-
-    wait_for("the API server to hand out a token", logged_in, START_TIMEOUT_SECONDS)
-    api.wait_for_dags([dag_id], START_TIMEOUT_SECONDS)
 
 
 def _read_run(api: AirflowApi, dag_id: str, run_id: str, state: str) -> DagTestRun:

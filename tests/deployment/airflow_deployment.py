@@ -33,6 +33,8 @@ from pathlib import Path
 
 from airflow_provider_clockwork.emulator.dag_runs import AirflowHome
 
+from .rest_api import AirflowApi, wait_for
+
 COMPONENTS = {
     "api-server": ("api-server", "--apps", "core"),
     "execution-api": ("api-server", "--apps", "execution", "--port", "{execution_port}"),
@@ -190,6 +192,21 @@ class AirflowDeployment:
         for process in self._processes.values():
             process.poll()  # reaps a component that ended, so it is not counted
         return [pid for pid in _pids_with_variable(MARKER_VARIABLE, self.env[MARKER_VARIABLE])]
+
+
+def wait_until_serving(
+    airflow: AirflowDeployment, api: AirflowApi, dag_ids: list[str], timeout: float
+) -> None:
+    """Until the API server hands out a token and knows every DAG; fails at once if a component exited."""
+
+    def logged_in() -> bool | None:
+        if exited := airflow.exited():
+            raise RuntimeError(f"Airflow components exited: {exited}\n{airflow.tail()}")
+        api.log_in()
+        return True
+
+    wait_for("the API server to hand out a token", logged_in, timeout)
+    api.wait_for_dags(dag_ids, timeout)
 
 
 def _pids_with_variable(name: str, value: str) -> list[int]:

@@ -25,8 +25,8 @@ import pytest
 from airflow_provider_clockwork.emulator.dag_runs import AirflowHome
 from airflow_provider_clockwork.emulator.server import ClockworkEmulator
 
-from .airflow_deployment import AirflowDeployment, deployment_environment, free_port
-from .rest_api import AirflowApi, wait_for
+from .airflow_deployment import AirflowDeployment, deployment_environment, free_port, wait_until_serving
+from .rest_api import AirflowApi
 
 TIER = Path(__file__).resolve().parent
 REPO = TIER.parent.parent
@@ -108,17 +108,6 @@ def _unused_database(airflow_home: AirflowHome) -> Path | None:
     return path if runs == 0 else None
 
 
-def _wait_until_serving(airflow: AirflowDeployment, api: AirflowApi) -> None:
-    def logged_in() -> bool | None:
-        if exited := airflow.exited():
-            raise RuntimeError(f"Airflow components exited: {exited}\n{airflow.tail()}")
-        api.log_in()
-        return True
-
-    wait_for("the API server to hand out a token", logged_in, START_TIMEOUT_SECONDS)
-    api.wait_for_dags([*TRIGGERED_DAGS, *SCHEDULED_DAGS, REPLY_DAG], START_TIMEOUT_SECONDS)
-
-
 @pytest.fixture(scope="session")
 def airflow3() -> None:
     """Skips the tier on Airflow 2 before anything is started or migrated."""
@@ -146,7 +135,8 @@ def deployment(
         try:
             api = AirflowApi(airflow.base_url)
             try:
-                _wait_until_serving(airflow, api)
+                dag_ids = [*TRIGGERED_DAGS, *SCHEDULED_DAGS, REPLY_DAG]
+                wait_until_serving(airflow, api, dag_ids, START_TIMEOUT_SECONDS)
             except AssertionError as error:
                 raise AssertionError(f"{error}\n{airflow.tail()}") from None
             deployment = Deployment(api, emulator, api_key, airflow, receiver_token)
