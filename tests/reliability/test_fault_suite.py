@@ -40,7 +40,7 @@ from tests.reliability.harness import (
 )
 
 KEY = "cw-rel1ab1l1ty-K3y-7f3e9a"
-# Short, so the delay and drip faults cost little; not so short that a loaded machine times out a plain request.
+# Short, so the delay and drip faults cost little; long enough for a plain request on a loaded machine.
 TIMEOUT_SECONDS = 1.0
 NUMBERS = [f"4477009{index:05d}" for index in range(120)]
 CONTENT = {
