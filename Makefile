@@ -22,7 +22,7 @@ CHROMIUM ?= /usr/bin/chromium
 FLOORS_SMOKE := tests/test_provider_info.py tests/hooks/test_clockwork.py tests/operators/test_sms.py \
 	tests/notifications/test_clockwork.py tests/reliability/test_permanence.py
 
-.PHONY: install demo test test-airflow3 test-airflow2 test-floors e2e screenshots chromium lint bench clean
+.PHONY: install demo test test-airflow3 test-airflow3-runs test-airflow3-rest test-airflow2 test-floors e2e screenshots chromium lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,16 +62,25 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# The suites of the two Airflow versions (and the floors) run side by side, one per core: most of
-# their time is `airflow dags test` subprocesses, each busy on one core. Each suite's output is
-# printed whole when it ends (--output-sync), so its pytest summary stays readable.
+# The suites run side by side, two at a time, one per core: most of their time is `airflow dags
+# test` runs and Airflow processes, each busy on one core. The Airflow 3 suite runs in three parts
+# (its `airflow dags test` runs, the deployment tier, everything else), so both cores stay busy to
+# the end; the Airflow 2.11 suite (no deployment tier) runs whole. --output-sync prints each part's
+# output whole when it ends, so every pytest summary stays readable.
 test: lint
-	$(MAKE) --no-print-directory --output-sync=target -j2 test-airflow3 test-airflow2 test-floors
+	$(MAKE) --no-print-directory --output-sync=target -j2 \
+		test-airflow3-runs test-airflow2 e2e test-airflow3-rest test-floors
 
-# Includes the deployment tier (tests/deployment, marker `deployment`), which `make e2e` runs alone.
-test-airflow3: $(STAMP) $(CHROMIUM)
-	$(BIN)/pytest
+# The whole Airflow 3 suite, its parts one after another.
+test-airflow3: test-airflow3-runs e2e test-airflow3-rest
 
+test-airflow3-runs: $(STAMP)
+	$(BIN)/pytest -m "dags_test and not deployment"
+
+test-airflow3-rest: $(STAMP)
+	$(BIN)/pytest -m "not dags_test and not deployment"
+
+# The deployment tier (tests/deployment, marker `deployment`): a real Airflow 3 and a headless Chromium.
 e2e: $(STAMP) $(CHROMIUM)
 	$(BIN)/pytest -m deployment tests/deployment
 
