@@ -38,13 +38,19 @@ START_TIMEOUT_SECONDS = 300.0
 
 
 def run_dag_deployed(
-    dag_file: Path, dag_id: str, env: Mapping[str, str], timeout: float, log: Callable[[str], None]
+    workspace: Path,
+    dag_file: Path,
+    dag_id: str,
+    env: Mapping[str, str],
+    timeout: float,
+    log: Callable[[str], None],
 ) -> tuple[DagTestRun, Path]:
-    """One run of ``dag_id`` in a fresh deployment; the run, and the database it left (a copy).
+    """One run of ``dag_id`` in a fresh deployment under ``workspace``; the run, and its database.
 
-    The run's ``output`` is every task's log; its ``xcoms`` the tasks' return values.
+    The run's ``output`` is every task's log; its ``xcoms`` the tasks' return values. The
+    deployment's files stay in ``workspace`` (the caller removes it) once its processes stopped.
     """
-    root = Path(tempfile.mkdtemp(prefix="clockwork-bench-deployed-"))
+    root = Path(tempfile.mkdtemp(prefix="deployment-", dir=workspace))
     (root / "dags").mkdir()
     shutil.copy(dag_file, root / "dags" / dag_file.name)
     airflow = AirflowDeployment(root, deployment_environment(root, free_port(), **env))
@@ -62,10 +68,7 @@ def run_dag_deployed(
         run = _read_run(api, dag_id, run_id, state)
     finally:
         airflow.stop()
-    database = Path(tempfile.mkdtemp(prefix="clockwork-bench-db-")) / "airflow.db"
-    shutil.copy(airflow.home / "airflow.db", database)
-    shutil.rmtree(root, ignore_errors=True)
-    return run, database
+    return run, airflow.home / "airflow.db"
 
 
 def _read_run(api: AirflowApi, dag_id: str, run_id: str, state: str) -> DagTestRun:

@@ -246,6 +246,7 @@ or a real deployment (LocalExecutor, the API server a process of its own: see ``
 
 
 def run_dag(
+    workspace: Path,
     home: AirflowHome,
     emulators: dict[str, ClockworkEmulator],
     cases: Sequence[Case],
@@ -264,7 +265,7 @@ def run_dag(
     if venue == DEPLOYMENT:
         from deployed import run_dag_deployed
 
-        return run_dag_deployed(DAG_FILE, BENCH_DAGS.DAG_ID, env, DAGS_TEST_TIMEOUT, log)
+        return run_dag_deployed(workspace, DAG_FILE, BENCH_DAGS.DAG_ID, env, DAGS_TEST_TIMEOUT, log)
     run = home.dags_test(BENCH_DAGS.DAG_ID, timeout=DAGS_TEST_TIMEOUT, **env)
     log(f"in-task: airflow dags test took {time.perf_counter() - started:.1f} s, run {run.state}")
     return run, home.path / "airflow.db"
@@ -327,7 +328,7 @@ def measure(
             results = [
                 Measured(m.case, hook=m.hook, phases=m.phases, hook_requests=m.hook_requests) for m in hooks
             ]
-            run, database = run_dag(home, emulators, cases, repeats, venue)
+            run, database = run_dag(workspace, home, emulators, cases, repeats, venue)
             _read_task_timings(database, emulators, run, results, repeats)
             by_venue[venue] = results
     finally:
