@@ -186,8 +186,9 @@ class BatchProgress:
         self.log.debug(
             "Batch %d/%d: Clockwork accepted %d of %d.", index + 1, self.total, len(answer.message_ids), size
         )
-        if self.answered < self.total and self.clock() - self._last_report >= PROGRESS_EVERY_SECONDS:
-            self._last_report = self.clock()
+        now = self.clock()
+        if self.answered < self.total and now - self._last_report >= PROGRESS_EVERY_SECONDS:
+            self._last_report = now
             self.log.info(
                 "%d of %d request(s) answered so far: Clockwork accepted %d, refused %d.",
                 self.answered,
