@@ -71,6 +71,14 @@ EXTRA_FIELDS: dict[str, dict[str, Any]] = {
         "description": "Numbers whose texts to your Clockwork number trigger DAGs (comma-separated).",
         "schema": {"type": ["string", "null"]},
     },
+    "reply_on_refusal": {
+        "label": "Text back refused replies",
+        "description": (
+            "When on, a reply that answers no Human-in-the-loop request is texted back saying why "
+            "(each such text is a message you pay for)."
+        ),
+        "schema": {"type": ["boolean", "null"], "default": False},
+    },
 }
 SECRET_EXTRA_FIELDS = frozenset(
     name for name, field in EXTRA_FIELDS.items() if field["schema"].get("format") == "password"
@@ -106,7 +114,7 @@ def form_widgets() -> dict[str, Any]:
     """Airflow 2's WTForms widgets for the extra fields (imports Flask only when called)."""
     from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
     from flask_babel import lazy_gettext
-    from wtforms import PasswordField, StringField
+    from wtforms import BooleanField, PasswordField, StringField
     from wtforms.validators import Optional, Regexp
 
     def checks(field: dict[str, Any]) -> list[Any]:
@@ -116,6 +124,12 @@ def form_widgets() -> dict[str, Any]:
         )
 
     def widget(name: str, field: dict[str, Any]) -> Any:
+        if "boolean" in field["schema"]["type"]:  # a checkbox: nothing to validate
+            return BooleanField(
+                lazy_gettext(field["label"]),
+                description=field["description"],
+                default=field["schema"]["default"],
+            )
         secret = name in SECRET_EXTRA_FIELDS
         return (PasswordField if secret else StringField)(
             lazy_gettext(field["label"]),

@@ -25,8 +25,15 @@ VIEWPORT = {"width": 1000, "height": 800}
 UI_TIMEOUT_MS = 90_000
 CONNECTION_ID = "clockwork_from_the_form"
 EXTRA_DEFAULTS = {"timeout": 30, "sender": None, "to": None, "max_concurrent_requests": 4}
-# What the form saves when only the key and host are filled in: the receiver's fields stay empty.
-SAVED_EXTRA = {**EXTRA_DEFAULTS, "receiver_url": None, "receiver_token": None, "allowed_senders": None}
+# What the form saves when the key and host are filled in and the one checkbox is ticked: the
+# receiver's text fields stay empty.
+SAVED_EXTRA = {
+    **EXTRA_DEFAULTS,
+    "receiver_url": None,
+    "receiver_token": None,
+    "allowed_senders": None,
+    "reply_on_refusal": True,
+}
 
 
 @pytest.fixture(scope="module")
@@ -98,11 +105,19 @@ def test_form_saves_a_connection_and_its_test_passes(deployment: Deployment, bro
     assert page.get_by_text("up to 11 characters, or 12 digits").is_visible()
     page.screenshot(path=screenshots / "connection-extra-fields.png")
 
-    # The receiver's fields (delivery receipts and replies), the token masked like the key.
-    assert {"Receiver URL", "Receiver token", "Allowed senders"} <= set(field_labels(page))
+    # The receiver's fields (delivery receipts and replies), the token masked like the key, and
+    # the checkbox that texts refused replies back, off until ticked.
+    assert {"Receiver URL", "Receiver token", "Allowed senders", "Text back refused replies"} <= set(
+        field_labels(page)
+    )
     assert page.locator("[name=element_receiver_token]").get_attribute("type") == "password"
-    page.locator("[name=element_allowed_senders]").scroll_into_view_if_needed()
+    reply_on_refusal = page.get_by_label("Text back refused replies")
+    reply_on_refusal.scroll_into_view_if_needed()
+    assert page.get_by_text("is texted back saying why").is_visible()
+    assert not reply_on_refusal.is_checked()
     page.screenshot(path=screenshots / "connection-receiver-fields.png")
+    reply_on_refusal.locator("xpath=..").click()  # the switch drawn over the hidden checkbox
+    assert reply_on_refusal.is_checked()
 
     page.get_by_role("button", name="Save").click()
     row = page.get_by_role("row").filter(has_text=CONNECTION_ID)

@@ -22,6 +22,21 @@ def widget_label(widget) -> str:
     return str(field.args[0])  # Airflow 2: a WTForms field
 
 
+def widget_description(widget) -> str:
+    field = widget.field
+    return field["description"] if isinstance(field, dict) else str(field.kwargs["description"])
+
+
+def checkbox_default(widget) -> bool | None:
+    """The initial state of a checkbox field, or None when the field is no checkbox."""
+    field = widget.field
+    if isinstance(field, dict):  # Airflow 3 renders a boolean schema as a switch
+        return field["value"] if "boolean" in field["schema"]["type"] else None
+    from wtforms import BooleanField
+
+    return field.kwargs["default"] if field.field_class is BooleanField else None
+
+
 def test_form_has_labelled_timeout_and_sender_fields(providers_manager) -> None:
     widgets = providers_manager.connection_form_widgets
 
@@ -35,6 +50,7 @@ def test_form_has_labelled_timeout_and_sender_fields(providers_manager) -> None:
         "receiver_token": "Receiver token",
         "allowed_senders": "Allowed senders",
         "to": "Default recipients (To)",
+        "reply_on_refusal": "Text back refused replies",
     }
 
 
@@ -44,6 +60,44 @@ def test_the_receiver_token_is_a_secret_field_and_no_other_is(providers_manager)
     secret = {name for name in EXTRA_FIELDS if widgets[f"extra__clockwork__{name}"].is_sensitive}
 
     assert secret == {"receiver_token"}
+
+
+def test_reply_on_refusal_is_the_only_checkbox_and_starts_off(providers_manager) -> None:
+    widgets = providers_manager.connection_form_widgets
+
+    checkboxes = {
+        name: checkbox_default(widgets[f"extra__clockwork__{name}"])
+        for name in EXTRA_FIELDS
+        if checkbox_default(widgets[f"extra__clockwork__{name}"]) is not None
+    }
+
+    assert checkboxes == {"reply_on_refusal": False}
+    assert "texted back saying why" in widget_description(widgets["extra__clockwork__reply_on_refusal"])
+
+
+@pytest.mark.parametrize(
+    ("saved", "replies"),
+    [
+        pytest.param(True, True, id="checked"),
+        pytest.param(False, False, id="unchecked"),
+        pytest.param(None, False, id="never-set"),
+        pytest.param("true", True, id="typed-in-extra-json"),
+    ],
+)
+def test_the_checkbox_turns_text_back_on_refusal_on_and_off(saved, replies) -> None:
+    from airflow_provider_clockwork.receiver.settings import read_receiver_settings
+
+    settings = read_receiver_settings("cw", {"receiver_token": "t" * 16, "reply_on_refusal": saved})
+
+    assert settings is not None and settings.reply_on_refusal is replies
+
+
+def test_a_reply_on_refusal_that_is_no_flag_is_named() -> None:
+    from airflow_provider_clockwork.exceptions import ClockworkConfigError
+    from airflow_provider_clockwork.receiver.settings import read_receiver_settings
+
+    with pytest.raises(ClockworkConfigError, match="'reply_on_refusal' must be true or false, not 'yes'"):
+        read_receiver_settings("cw", {"receiver_token": "t" * 16, "reply_on_refusal": "yes"})
 
 
 @pytest.mark.parametrize(
