@@ -9,8 +9,8 @@ question with a code, e.g.::
 and the reply "yes 4711" approves it through Airflow's own response path, as the UI
 would; ``backfill`` then runs. No reply within the hour: the default, Reject, is taken
 and ``backfill`` is skipped. Needs Airflow 3.3 or newer and a Clockwork connection whose
-receiver gets your Clockwork number's texts (``receiver_token``; see
-docs/delivery-and-replies.md). On older Airflow the file defines no DAG.
+receiver gets your Clockwork number's texts and gives the codes (``receiver_token`` and
+``receiver_url``; see docs/delivery-and-replies.md). On older Airflow the file defines no DAG.
 """
 
 from __future__ import annotations

@@ -57,7 +57,11 @@ from airflow_provider_clockwork.protocol.personalised import (
 )
 from airflow_provider_clockwork.protocol.recipients import batches, normalise_recipients
 from airflow_provider_clockwork.protocol.results import SendResult, SmsError
-from airflow_provider_clockwork.receiver.settings import read_receiver_settings, sending_task
+from airflow_provider_clockwork.receiver.settings import (
+    ReceiverSettings,
+    read_receiver_settings,
+    sending_task,
+)
 
 # A request that never reached Clockwork is safe to repeat at once; these bound it.
 CONNECT_ATTEMPTS = 3
@@ -258,12 +262,18 @@ class ClockworkHook(BaseHook):
         ``DlrContent`` names the run and task that sent, when one is running, so every
         stored receipt says where its message came from.
         """
-        _ = self.settings  # the connection is read once (by aload_settings in the triggerer)
-        receiver = read_receiver_settings(self.clockwork_conn_id, self._connection_extra)
+        receiver = self.receiver_settings()
         if receiver is None:
             return None
-        mask_secret(receiver.token)
         return receiver.receipt_request(sending_task())
+
+    def receiver_settings(self) -> ReceiverSettings | None:
+        """The connection's receiver (extras ``receiver_url``, ``receiver_token``...), token masked."""
+        _ = self.settings  # the connection is read once (by aload_settings in the triggerer)
+        receiver = read_receiver_settings(self.clockwork_conn_id, self._connection_extra)
+        if receiver is not None:
+            mask_secret(receiver.token)
+        return receiver
 
     def _default_recipients(self) -> list[str]:
         if not self.settings.default_to:

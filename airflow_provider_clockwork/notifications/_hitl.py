@@ -2,16 +2,15 @@
 
 A HITL operator (``ApprovalOperator``, ``HITLOperator``, ``HITLBranchOperator``,
 ``HITLEntryOperator``) writes its request, calls its notifiers, then waits for input.
-Here the notifier picks the request's code and remembers it in the task state store of
-the waiting task instance, under the key ``clockwork_hitl/<code>``: the worker has no
-database access on Airflow 3, the task state store is its way in, and the receiver (in
-the API server) finds the waiting request by that key in the database. Every notifier of
-one request uses the same code (it is kept in the callback's context, which they share).
+Here the notifier asks the connection's receiver (extra ``receiver_url``) for the
+request's code: the worker cannot see other waiting requests, the receiver can, and gives
+a code none of them holds (see :mod:`airflow_provider_clockwork.receiver.hitl_codes`). The
+receiver keeps the code in the task state store of the waiting task instance, where the
+notifier adds who was asked. Every notifier of one request uses the same code (it is kept
+in the callback's context, which they share).
 
-Why not a code unique by construction: the worker cannot see other requests, so two
-waiting requests may draw the same code (with 10 waiting at once, about 1 in 200); the
-receiver then refuses the code as ambiguous rather than answer the wrong one, and the
-request stays answerable in the UI.
+Without a receiver, or when it cannot give a code, the question is still texted, saying to
+answer in Airflow: a text that cannot be answered is better than a question never asked.
 """
 
 from __future__ import annotations
@@ -21,9 +20,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import requests
+
 from airflow_provider_clockwork.protocol.gsm import InvalidCharAction
-from airflow_provider_clockwork.protocol.hitl import compose_question, new_code, reply_instructions
+from airflow_provider_clockwork.protocol.hitl import compose_question, is_code, reply_instructions
 from airflow_provider_clockwork.receiver.records import hitl_code_key
+from airflow_provider_clockwork.receiver.settings import TOKEN_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,16 @@ CODE_VARIABLE = "hitl_code"
 REPLY_VARIABLE = "hitl_reply"
 """Template variables for a ``content=`` of the user's own: the code, and the line saying how to reply."""
 UI_ONLY = "Answer in Airflow: {reason}."
+NO_RECEIVER = "replying by text needs the connection's receiver_url"
+NO_CODE = "no reply code could be had"
+
+
+class CodeNotReserved(Exception):
+    """The receiver gave no code; ``reason`` is what the question says, the message what the log says."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
 
 
 def hitl_task(context: Any) -> Any | None:
@@ -45,18 +57,17 @@ def hitl_task(context: Any) -> Any | None:
 
 @dataclass
 class HitlQuestion:
-    """One request's question: what it asks, its code, and why a text cannot answer it (if so)."""
+    """One request's question: what it asks, its code, and the line saying how to answer."""
 
     subject: str
-    options: Sequence[str]
-    multiple: bool
     code: str | None
-    not_by_text: str | None
+    instructions: str
+    """``Reply YES 4711 or NO 4711``, or why to answer in Airflow instead (then ``code`` is None)."""
     store: Any = None
 
     @classmethod
-    def for_context(cls, context: Any) -> HitlQuestion | None:
-        """The question of the context's HITL task, its code drawn (or shared); None for other tasks."""
+    def for_context(cls, context: Any, conn_id: str) -> HitlQuestion | None:
+        """The question of the context's HITL task, its code reserved (or shared); None for other tasks."""
         task = hitl_task(context)
         if task is None:
             return None
@@ -64,26 +75,20 @@ class HitlQuestion:
         not_by_text = _why_not_by_text(task, store)
         code = None
         if not_by_text is None:
-            code = context.get(CODE_VARIABLE) or new_code()
-            context[CODE_VARIABLE] = code
-            context[REPLY_VARIABLE] = reply_instructions(task.options, code, task.multiple)
-        return cls(
-            subject=str(task.subject),
-            options=list(task.options),
-            multiple=bool(task.multiple),
-            code=code,
-            not_by_text=not_by_text,
-            store=store,
-        )
-
-    def instructions(self) -> str:
-        if self.code is None:
-            return UI_ONLY.format(reason=self.not_by_text)
-        return reply_instructions(self.options, self.code, self.multiple)
+            try:
+                code = context.get(CODE_VARIABLE) or reserve_code(conn_id, context["ti"])
+            except CodeNotReserved as refusal:
+                log.error("Clockwork question has no reply code (answer in the Airflow UI): %s", refusal)
+                not_by_text = refusal.reason
+        if code is None:
+            return cls(str(task.subject), None, UI_ONLY.format(reason=not_by_text), store)
+        instructions = reply_instructions(task.options, code, task.multiple)
+        context[CODE_VARIABLE], context[REPLY_VARIABLE] = code, instructions
+        return cls(str(task.subject), code, instructions, store)
 
     def default_content(self, long: bool, action: InvalidCharAction | None) -> str:
         """The subject, cut to fit, then how to answer."""
-        return compose_question(self.subject, self.instructions(), long, action)
+        return compose_question(self.subject, self.instructions, long, action)
 
     def remember(self, conn_id: str, numbers: Sequence[str]) -> None:
         """Record the code (and who was asked) in the task state store, before the question is sent."""
@@ -93,6 +98,46 @@ class HitlQuestion:
         asked = self.store.get(key) or {}
         everyone = sorted({*asked.get("to", []), *numbers})
         self.store.set(key, {"conn_id": conn_id, "to": everyone})
+
+
+def reserve_code(conn_id: str, ti: Any) -> str:
+    """A code for the waiting request of ``ti``, from the connection's receiver; raises CodeNotReserved.
+
+    The token goes in a header, never in the URL, so no error message or log carries it.
+    """
+    from airflow_provider_clockwork.hooks.clockwork import ClockworkHook
+
+    hook = ClockworkHook(clockwork_conn_id=conn_id)
+    receiver = hook.receiver_settings()
+    if receiver is None or receiver.url is None:
+        raise CodeNotReserved(NO_RECEIVER, f"connection {conn_id!r} has no 'receiver_url'.")
+    body = {"dag_id": ti.dag_id, "run_id": ti.run_id, "task_id": ti.task_id, "map_index": ti.map_index}
+    try:
+        response = requests.post(
+            receiver.reservation_url(),
+            json=body,
+            headers={TOKEN_HEADER: receiver.token},
+            timeout=hook.settings.timeout,
+        )
+    except requests.RequestException as error:
+        raise CodeNotReserved(NO_CODE, f"the receiver at {receiver.url} did not answer: {error}") from None
+    code = _code_in(response)
+    if code is None:
+        raise CodeNotReserved(
+            NO_CODE,
+            f"the receiver at {receiver.url} answered HTTP {response.status_code}: {response.text[:200]}",
+        )
+    return code
+
+
+def _code_in(response: requests.Response) -> str | None:
+    if response.status_code != 200:
+        return None
+    try:
+        code = response.json().get("code")
+    except (ValueError, AttributeError):
+        return None
+    return code if is_code(code) else None
 
 
 def _why_not_by_text(task: Any, store: Any) -> str | None:

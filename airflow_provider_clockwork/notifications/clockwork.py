@@ -130,7 +130,7 @@ class ClockworkNotifier(BaseNotifier):
     def _update_context(self, context: Context) -> Context:
         context = super()._update_context(context)
         context["failed_tasks"] = FailedTasks(context)  # type: ignore[typeddict-unknown-key]
-        self.question = HitlQuestion.for_context(context)
+        self.question = HitlQuestion.for_context(context, self.clockwork_conn_id)
         return context
 
     def get_template_env(self, dag: Any = None) -> jinja2.Environment:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from airflow_provider_clockwork.protocol.errors import InvalidInputError
@@ -39,9 +39,34 @@ class ReplyRefused(InvalidInputError):
     """A reply that answers nothing; the message is what the sender is told."""
 
 
-def new_code() -> str:
-    """A random code of :data:`CODE_DIGITS` digits (leading zeros kept: it is typed, not counted)."""
-    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+class NoCodeFree(Exception):
+    """Every code names a waiting request: no new question can get one until some are answered."""
+
+
+def _every_code() -> list[str]:
+    return [f"{number:0{CODE_DIGITS}d}" for number in range(10**CODE_DIGITS)]
+
+
+def pick_code(in_use: Collection[str], recently_used: Collection[str] = ()) -> str:
+    """A random code that no waiting request holds, one not used lately when there is such a code.
+
+    ``in_use``: the codes of requests that still wait for an answer; a code is never given
+    twice while its request waits. ``recently_used``: codes of requests that ended lately;
+    avoided so that a late reply to an old question cannot answer a new one, but reused
+    before a question goes without a code. Leading zeros are kept: a code is typed, not counted.
+    """
+    taken = set(in_use)
+    free = [code for code in _every_code() if code not in taken]
+    if not free:
+        raise NoCodeFree(f"All {10**CODE_DIGITS} reply codes name a waiting request.")
+    lately = set(recently_used)
+    fresh = [code for code in free if code not in lately]
+    return secrets.choice(fresh or free)
+
+
+def is_code(value: object) -> bool:
+    """Whether ``value`` is a code as questions carry them (:data:`CODE_DIGITS` digits)."""
+    return isinstance(value, str) and _CODE.match(value) is not None
 
 
 def is_approval(options: Sequence[str]) -> bool:

@@ -6,7 +6,9 @@ Clockwork connection, each with the connection's ``receiver_token`` in the query
 
 - ``GET|POST /clockwork/<conn_id>/receipts?token=...``: receipts of every ``DlrType``
   (1 query, 2 form, 3 XML, 4 XML batch);
-- ``POST /clockwork/<conn_id>/inbound?token=...``: inbound texts (form or XML).
+- ``POST /clockwork/<conn_id>/inbound?token=...``: inbound texts (form or XML);
+- ``POST /clockwork/<conn_id>/hitl-codes`` (the token in an ``X-Clockwork-Token`` header): a reply
+  code for a waiting Human-in-the-loop request, asked for by the notifier (see :mod:`.hitl_codes`).
 
 Clockwork has no Airflow account, so Airflow's API authentication does not apply; the
 token does. A missing token gets 401, a wrong one (or a connection without a receiver)
@@ -17,6 +19,7 @@ again, which is harmless: every write is idempotent.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -28,7 +31,12 @@ from starlette.requests import ClientDisconnect
 from airflow_provider_clockwork.protocol.errors import InvalidInputError
 from airflow_provider_clockwork.protocol.inbound import InboundMessage
 from airflow_provider_clockwork.receiver import parsing
-from airflow_provider_clockwork.receiver.settings import TOKEN_PARAMETER, ReceiverSettings
+from airflow_provider_clockwork.receiver.settings import (
+    HITL_CODES_PATH,
+    TOKEN_HEADER,
+    TOKEN_PARAMETER,
+    ReceiverSettings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +72,20 @@ def _mask(token: str) -> None:
     mask_secret(token)
 
 
-async def _authorised(request: Request, conn_id: str) -> ReceiverSettings | JSONResponse:
-    offered = request.query_params.get(TOKEN_PARAMETER)
+async def _authorised(
+    request: Request, conn_id: str, header: bool = False
+) -> ReceiverSettings | JSONResponse:
+    """The connection's settings when the request carries its token, else the answer to give.
+
+    Clockwork's calls carry it in the query; the notifier's in :data:`TOKEN_HEADER` (not
+    ``Authorization``, which Airflow's own auth managers use and may add).
+    """
+    if header:
+        offered, where = request.headers.get(TOKEN_HEADER), f"The {TOKEN_HEADER!r} header"
+    else:
+        offered, where = request.query_params.get(TOKEN_PARAMETER), f"The {TOKEN_PARAMETER!r} query parameter"
     if not offered:
-        return JSONResponse(
-            {"detail": f"The '{TOKEN_PARAMETER}' query parameter is required."}, status_code=401
-        )
+        return JSONResponse({"detail": f"{where} is required."}, status_code=401)
     settings = await run_in_threadpool(_receiver_settings, conn_id)
     if settings is None or not settings.token_matches(offered):
         return NOT_FOUND
@@ -174,5 +190,33 @@ def create_app() -> FastAPI:
                 conn_id,
             )
         return {"received": 1, "new": new, "acted_on": new and allowed, "answered": answer}
+
+    @app.post(f"/{{conn_id}}/{HITL_CODES_PATH}")
+    async def hitl_codes(conn_id: str, request: Request) -> Any:
+        from airflow_provider_clockwork.protocol.hitl import NoCodeFree
+        from airflow_provider_clockwork.receiver.hitl_codes import NotWaiting, TaskKey, reserve_code
+
+        settings = await _authorised(request, conn_id, header=True)
+        if isinstance(settings, JSONResponse):
+            return settings
+        try:
+            body = json.loads(await _body(request) or b"null")
+        except InvalidInputError as error:
+            return _refusal(error)
+        except ValueError as error:
+            return JSONResponse({"detail": f"The body is not JSON: {error}"}, status_code=400)
+        try:
+            task = TaskKey.from_json(body)
+        except ValueError as error:
+            return JSONResponse({"detail": str(error)}, status_code=400)
+        try:
+            code = await run_in_threadpool(reserve_code, conn_id, task)
+        except NotWaiting as error:
+            return JSONResponse({"detail": str(error)}, status_code=404)
+        except NoCodeFree as error:
+            log.error("Clockwork receiver: no reply code for %s: %s", task, error)
+            return JSONResponse({"detail": str(error)}, status_code=503)
+        log.info("Clockwork receiver: a reply code was reserved for %s.", task)
+        return {"code": code}
 
     return app

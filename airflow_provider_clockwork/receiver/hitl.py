@@ -1,13 +1,14 @@
 """Answering a waiting Human-in-the-loop request with a reply text (Airflow 3.3+, in the API server).
 
-The notifier kept the request's code in the task state store of its task instance
-(key ``clockwork_hitl/<code>``, see :mod:`airflow_provider_clockwork.notifications._hitl`);
-a reply naming that code is looked up in the database, checked, and recorded through
-Airflow's own response path: the function behind ``PATCH .../hitlDetails`` (Airflow
-ships the rules only as that route function: only once, only offered options, the
-assigned users through the auth manager; then it resumes the parked task). This module
-adds what a phone needs before that: the request must still wait for input, the code
-must name exactly one waiting request, and the sender must be allowed to answer.
+The receiver gave the request its code and keeps it in the task state store of its task
+instance (key ``clockwork_hitl/<code>``, see :mod:`.hitl_codes`); a reply naming that code
+is looked up in the database, checked, and recorded through Airflow's own response path:
+the function behind ``PATCH .../hitlDetails`` (Airflow ships the rules only as that route
+function: only once, only offered options, the assigned users through the auth manager;
+then it resumes the parked task). This module adds what a phone needs before that: the
+request must still wait for input, the code must name exactly one waiting request
+(reservations see to that; a code written by other means is refused as ambiguous rather
+than answer the wrong request), and the sender must be allowed to answer.
 
 Who may answer: with ``assigned_users``, only a user whose ``id`` is the sender's number;
 otherwise the connection's ``allowed_senders`` when it names any; otherwise the numbers
@@ -16,19 +17,17 @@ the question was sent to. The responder is recorded as that number.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from airflow_provider_clockwork.protocol.errors import InvalidInputError
 from airflow_provider_clockwork.protocol.hitl import ReplyRefused, chosen_options, parse_reply
 from airflow_provider_clockwork.protocol.inbound import InboundMessage
 from airflow_provider_clockwork.protocol.recipients import normalise_number
-from airflow_provider_clockwork.receiver.records import hitl_code_key
+from airflow_provider_clockwork.receiver.hitl_codes import CodedRequest, requests_with_code
 
 if TYPE_CHECKING:
-    from airflow.models.taskinstance import TaskInstance
     from sqlalchemy.orm import Session
 
     from airflow_provider_clockwork.receiver.settings import ReceiverSettings
@@ -58,24 +57,6 @@ class PhoneUser:
         return self.name
 
 
-@dataclass(frozen=True)
-class _Request:
-    ti: TaskInstance
-    asked: dict[str, Any]
-
-    @property
-    def detail(self) -> Any:
-        return self.ti.hitl_detail
-
-    def waits(self) -> bool:
-        from airflow.utils.state import TaskInstanceState
-
-        # RUNNING: the request is written and the worker is about to park the task; Airflow's
-        # park transition resumes at once with a response recorded meanwhile.
-        waiting = (TaskInstanceState.RUNNING, TaskInstanceState.AWAITING_INPUT, TaskInstanceState.DEFERRED)
-        return self.ti.state in waiting and self.detail is not None and not self.detail.response_received
-
-
 def _number(value: object) -> str | None:
     try:
         return normalise_number(value)
@@ -83,33 +64,7 @@ def _number(value: object) -> str | None:
         return None
 
 
-def _requests(session: Session, code: str, conn_id: str) -> list[_Request]:
-    """The task instances that asked a question with ``code`` through ``conn_id``, newest first."""
-    from airflow.models.task_state_store import TaskStateStoreModel as Stored
-    from airflow.models.taskinstance import TaskInstance as TI
-    from sqlalchemy import and_, select
-    from sqlalchemy.orm import joinedload
-
-    query = (
-        select(TI, Stored.value)
-        .join(
-            Stored,
-            and_(
-                Stored.dag_id == TI.dag_id,
-                Stored.run_id == TI.run_id,
-                Stored.task_id == TI.task_id,
-                Stored.map_index == TI.map_index,
-            ),
-        )
-        .where(Stored.key == hitl_code_key(code))
-        .options(joinedload(TI.hitl_detail))
-        .order_by(Stored.updated_at.desc())
-    )
-    found = [_Request(ti, json.loads(value)) for ti, value in session.execute(query).all()]
-    return [request for request in found if request.asked.get("conn_id") == conn_id]
-
-
-def responder(sender: str, request: _Request, settings: ReceiverSettings) -> PhoneUser | None:
+def responder(sender: str, request: CodedRequest, settings: ReceiverSettings) -> PhoneUser | None:
     """Who the sender answers as, or None when the sender may not answer this request."""
     number = _number(sender)
     if number is None:
@@ -124,7 +79,7 @@ def responder(sender: str, request: _Request, settings: ReceiverSettings) -> Pho
     return PhoneUser(id=number, name=number) if number in allowed else None
 
 
-def _no_longer_waiting(code: str, request: _Request) -> str:
+def _no_longer_waiting(code: str, request: CodedRequest) -> str:
     detail = request.detail
     if detail is not None and detail.response_received:
         if detail.responded_by is None:
@@ -136,7 +91,7 @@ def _no_longer_waiting(code: str, request: _Request) -> str:
 _ROUTE_REFUSALS = {409: "already answered.", 403: "this number may not answer it."}
 
 
-def _record(session: Session, request: _Request, options: list[str], user: PhoneUser) -> None:
+def _record(session: Session, request: CodedRequest, options: list[str], user: PhoneUser) -> None:
     """Airflow's own response path, as the UI's PATCH takes it."""
     from airflow.api_fastapi.app import create_auth_manager
     from airflow.api_fastapi.core_api.datamodels.hitl import UpdateHITLDetailPayload
@@ -160,7 +115,7 @@ def _answer(
 ) -> Outcome:
     from fastapi import HTTPException
 
-    found = _requests(session, code, settings.conn_id)
+    found = requests_with_code(session, code, settings.conn_id)
     if not found:
         return Outcome(False, f"{code} is not the code of any question.")
     waiting = [request for request in found if request.waits()]

@@ -36,6 +36,8 @@ def inbound_asset_uri(number: str) -> str:
 
 
 HITL_CODE_KEY_PREFIX = "clockwork_hitl/"
+HITL_CODES_ASSET_URI = "clockwork://hitl/codes"
+"""Its lock makes reply codes one reservation at a time; nothing is stored on it."""
 
 
 def hitl_code_key(code: str) -> str:

@@ -22,8 +22,11 @@ from airflow_provider_clockwork.protocol.recipients import normalise_recipients
 MIN_TOKEN_LENGTH = 16
 TOKEN_PARAMETER = "token"
 """The query parameter holding the token; Airflow's access log redacts parameters of that name."""
+TOKEN_HEADER = "X-Clockwork-Token"
+"""The header holding the token on the notifier's calls (headers are in no access log)."""
 RECEIPTS_PATH = "receipts"
 INBOUND_PATH = "inbound"
+HITL_CODES_PATH = "hitl-codes"
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,12 @@ class ReceiverSettings:
             raise ClockworkConfigError(f"Connection {self.conn_id!r} has no extra 'receiver_url'.")
         query = urlencode({TOKEN_PARAMETER: self.token})
         return f"{self.url}/{quote(self.conn_id, safe='')}/{path}?{query}"
+
+    def reservation_url(self) -> str:
+        """Where the notifier asks for a Human-in-the-loop reply code (the token goes in a header)."""
+        if self.url is None:
+            raise ClockworkConfigError(f"Connection {self.conn_id!r} has no extra 'receiver_url'.")
+        return f"{self.url}/{quote(self.conn_id, safe='')}/{HITL_CODES_PATH}"
 
     def receipt_request(self, content: Mapping[str, str] | None = None) -> ReceiptRequest | None:
         """Receipt settings for a send (None without a ``receiver_url``): form POSTs to the receiver."""

@@ -12,7 +12,7 @@ holds the asset's lock (Airflow's own ``_lock_asset_model``: a row lock on Postg
 MySQL, the writer lock on SQLite), so several API servers can take receipts for the same
 message at once and a final state is never replaced by a late interim one. Airflow 3.3
 has no public lock for an asset's state store (the backend's ``set`` is a plain upsert),
-so this private name is the one used; it is imported only in :func:`_with_asset`.
+so this private name is the one used; it is imported only in :func:`locked_asset_write`.
 
 Retention: receipt records older than ``[clockwork] receipt_retention_days`` (default
 30) are deleted by the receiver itself, at most once an hour per process; inbound
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_RETENTION_DAYS = 30
 PRUNE_EVERY_SECONDS = 3600.0
+REGISTER_ATTEMPTS = 5
 _last_prune = 0.0
 
 
@@ -67,25 +68,28 @@ def _asset_id(session: Session, uri: str) -> int:
     return model.id
 
 
-def _with_asset(uri: str, write: Any) -> Any:
+def locked_asset_write(uri: str, write: Any) -> Any:
     """Run ``write(session, asset_id)`` in one transaction holding the asset's lock.
 
     Two receivers registering a new asset at once: one wins the unique constraint, the
-    other starts again and finds it.
+    other starts again and finds it. On SQLite the loser may instead be told "database is
+    locked" (its read cannot become a write while the winner writes); it starts again too.
     """
     from airflow.assets.manager import _lock_asset_model
     from airflow.utils.session import create_session
-    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.exc import IntegrityError, OperationalError
 
-    for attempt in (1, 2):
+    for attempt in range(1, REGISTER_ATTEMPTS + 1):
         try:
             with create_session() as session:
                 asset_id = _asset_id(session, uri)
                 with _lock_asset_model(session=session, asset_id=asset_id):
                     return write(session, asset_id)
-        except IntegrityError:
-            if attempt == 2:
+        except (IntegrityError, OperationalError) as error:
+            lost_the_race = isinstance(error, IntegrityError) or "locked" in str(error).lower()
+            if not lost_the_race or attempt == REGISTER_ATTEMPTS:
                 raise
+            time.sleep(0.1 * attempt)
     raise AssertionError("unreachable")
 
 
@@ -121,7 +125,7 @@ def store_receipts(receipts: Sequence[DeliveryReceipt]) -> int:
                 changed += 1
         return changed
 
-    changed = _with_asset(records.RECEIPTS_ASSET_URI, write)
+    changed = locked_asset_write(records.RECEIPTS_ASSET_URI, write)
     _prune_now_and_then()
     return changed
 
@@ -142,7 +146,7 @@ def store_inbound(message: InboundMessage, *, allowed: bool) -> bool:
             _emit_event(session, asset_id, records.inbound_event_extra(message))
         return True
 
-    return _with_asset(uri, write)
+    return locked_asset_write(uri, write)
 
 
 def _emit_event(session: Session, asset_id: int, extra: dict[str, str]) -> None:
@@ -177,7 +181,7 @@ def prune_receipts(older_than: timedelta) -> int:
         )
         return int(getattr(done, "rowcount", 0) or 0)
 
-    return _with_asset(records.RECEIPTS_ASSET_URI, write)
+    return locked_asset_write(records.RECEIPTS_ASSET_URI, write)
 
 
 def _prune_now_and_then() -> None:

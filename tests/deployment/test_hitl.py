@@ -43,7 +43,13 @@ def hitl_runs(deployment: Deployment, started_runs: dict[str, str]) -> Iterator[
         conn_type="clockwork",
         host=deployment.emulator.url,
         password=deployment.api_key,
-        extra=json.dumps({"receiver_token": token, "reply_on_refusal": True}),
+        extra=json.dumps(
+            {
+                "receiver_url": f"{deployment.api.base_url}/clockwork",
+                "receiver_token": token,
+                "reply_on_refusal": True,
+            }
+        ),
     )
     deployment.emulator.inbound_url = deployment.receiver_url("inbound", token, CONN_ID)
     dag_ids = [ANSWERED, TIMED_OUT, BRANCH]

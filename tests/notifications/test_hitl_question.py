@@ -1,7 +1,8 @@
-"""ClockworkNotifier as a Human-in-the-loop operator's notifier, called as the operator calls it.
+"""ClockworkNotifier as a Human-in-the-loop operator's notifier, where no reply code can be had.
 
 The operator calls its notifiers with the task's context, which on Airflow 3.3 holds the task
-state store; here a dict stands in for it (the deployment tier uses the real one).
+state store; here a dict stands in for it. Questions with a code, reserved from a real
+receiver, are in tests/receiver/test_hitl_questions.py; the deployment tier runs the loop.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import Any
 import pytest
 
 from airflow_provider_clockwork.notifications.clockwork import ClockworkNotifier
-from airflow_provider_clockwork.receiver.records import HITL_CODE_KEY_PREFIX
 from tests.notifications.test_clockwork import task_context
 
 hitl = pytest.importorskip(
@@ -33,50 +33,18 @@ def approval_context(subject: str = "Approve backfill 2026-11-28?", **extra: Any
     return task_context(task=task, task_state_store=TaskStateStore())
 
 
-def test_the_question_names_the_options_and_a_code_kept_in_the_task_state_store(clockwork_connection):
-    context = approval_context()
-
-    ClockworkNotifier(to="+44 7700 900123")(context)
-
-    (text,) = clockwork_connection.messages()
-    code = QUESTION.fullmatch(text["content"]).group(1)
-    assert context["task_state_store"] == {
-        f"{HITL_CODE_KEY_PREFIX}{code}": {"conn_id": "clockwork_default", "to": ["447700900123"]}
-    }
-
-
-def test_every_notifier_of_one_request_texts_the_same_code(clockwork_connection):
+def test_without_a_receiver_url_the_question_says_to_answer_in_airflow(clockwork_connection, log_text):
     context = approval_context()
 
     ClockworkNotifier(to="447700900123")(context)
-    ClockworkNotifier(to="447700900456", content="{{ ti.task_id }}: {{ hitl_reply }} ({{ hitl_code }})")(
-        context
-    )
-
-    first, second = clockwork_connection.messages()
-    code = QUESTION.fullmatch(first["content"]).group(1)
-    assert second["content"] == f"load: Reply YES {code} or NO {code} ({code})"
-    assert context["task_state_store"][f"{HITL_CODE_KEY_PREFIX}{code}"]["to"] == [
-        "447700900123",
-        "447700900456",
-    ]
-
-
-def test_a_long_subject_is_cut_and_the_reply_line_kept(clockwork_connection):
-    ClockworkNotifier(to="447700900123")(approval_context(subject="Approve backfill " + "of table x " * 30))
 
     (text,) = clockwork_connection.messages()
-    assert len(text["content"]) == 160
-    assert re.fullmatch(r"Approve backfill of table x.*\.\.\.\nReply YES (\d{4}) or NO \1", text["content"])
-
-
-def test_an_own_text_is_not_cut_where_it_would_lose_the_code(clockwork_connection, log_text):
-    notifier = ClockworkNotifier(to="447700900123", content="{{ 'x' * 200 }} {{ hitl_reply }}")
-
-    notifier(approval_context())
-
-    assert clockwork_connection.messages() == []
-    assert "cutting it to fit would drop its reply code" in log_text()
+    assert text["content"] == (
+        "Approve backfill 2026-11-28?\n"
+        "Answer in Airflow: replying by text needs the connection's receiver_url."
+    )
+    assert context["task_state_store"] == {}
+    assert "connection 'clockwork_default' has no 'receiver_url'" in log_text()
 
 
 def test_a_request_with_input_fields_says_to_answer_in_airflow(clockwork_connection):

@@ -8,12 +8,13 @@ from airflow_provider_clockwork.protocol.errors import InvalidInputError
 from airflow_provider_clockwork.protocol.gsm import InvalidCharAction, measure
 from airflow_provider_clockwork.protocol.hitl import (
     CODE_DIGITS,
+    NoCodeFree,
     Reply,
     ReplyRefused,
     chosen_options,
     compose_question,
-    new_code,
     parse_reply,
+    pick_code,
     reply_instructions,
 )
 
@@ -129,7 +130,33 @@ def test_choices_that_name_no_offered_option_are_refused(choice, options, multip
         chosen_options(choice, options, multiple)
 
 
+EVERY_CODE = [f"{number:04d}" for number in range(10**CODE_DIGITS)]
+
+
 def test_codes_are_random_digits_of_fixed_length():
-    codes = {new_code() for _ in range(200)}
+    codes = {pick_code(()) for _ in range(200)}
     assert all(len(code) == CODE_DIGITS and code.isdigit() for code in codes)
     assert len(codes) > 150
+
+
+def test_a_code_a_waiting_request_holds_is_never_given():
+    in_use = EVERY_CODE[:-3]
+
+    codes = {pick_code(in_use) for _ in range(100)}
+
+    assert codes == set(EVERY_CODE[-3:])
+
+
+def test_codes_used_lately_are_avoided_while_others_are_free():
+    lately = EVERY_CODE[2:]
+
+    assert {pick_code(["0000"], lately) for _ in range(20)} == {"0001"}
+
+
+def test_codes_used_lately_are_given_before_none_at_all():
+    assert pick_code(EVERY_CODE[1:], ["0000"]) == "0000"
+
+
+def test_when_every_code_waits_there_is_none_to_give():
+    with pytest.raises(NoCodeFree, match="All 10000 reply codes name a waiting request"):
+        pick_code(EVERY_CODE)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -27,3 +29,16 @@ def receiver(running_receiver: RunningReceiver) -> RunningReceiver:
     """The session's receiver, its store and events emptied first."""
     running_receiver.forget_everything()
     return running_receiver
+
+
+@pytest.fixture
+def no_codes(receiver: Any) -> Iterator[Any]:
+    """No request holds a code before or after the test (the database is the session's)."""
+
+    def forget() -> None:
+        with sqlite3.connect(receiver.database, timeout=30) as db:
+            db.execute("DELETE FROM task_state_store WHERE key LIKE 'clockwork_hitl/%'")
+
+    forget()
+    yield receiver
+    forget()

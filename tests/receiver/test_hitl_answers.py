@@ -26,7 +26,7 @@ APPROVAL = ["Approve", "Reject"]
 
 def waiting_request(
     receiver: Any,
-    code: str,
+    code: str | None,
     options: list[str] = APPROVAL,
     *,
     multiple: bool = False,
@@ -34,7 +34,7 @@ def waiting_request(
     assignees: list[dict[str, str]] | None = None,
     conn_id: str = "clockwork_default",
 ) -> str:
-    """A task instance awaiting input with its question texted under ``code``; returns its ID."""
+    """A task instance awaiting input with its question texted under ``code`` (None: no code yet); its ID."""
     ti_id, run_id = uuid.uuid4().hex, f"hitl_{uuid.uuid4().hex[:8]}"
     with sqlite3.connect(receiver.database, timeout=30) as db:
         run = db.execute(
@@ -53,12 +53,34 @@ def waiting_request(
             " params_input) VALUES (?, ?, 'Go?', ?, ?, ?, ?, '{}')",
             (ti_id, json.dumps(options), multiple, json.dumps(params or {}), json.dumps(assignees), NOW),
         )
-        db.execute(
-            "INSERT INTO task_state_store (dag_run_id, task_id, map_index, key, dag_id, run_id, value,"
-            " updated_at) VALUES (?, 'ask', -1, ?, 'hitl_dag', ?, ?, ?)",
-            (run, f"clockwork_hitl/{code}", run_id, json.dumps({"conn_id": conn_id, "to": []}), NOW),
-        )
+        if code is not None:
+            db.execute(
+                "INSERT INTO task_state_store (dag_run_id, task_id, map_index, key, dag_id, run_id, value,"
+                " updated_at) VALUES (?, 'ask', -1, ?, 'hitl_dag', ?, ?, ?)",
+                (run, f"clockwork_hitl/{code}", run_id, json.dumps({"conn_id": conn_id, "to": []}), NOW),
+            )
     return ti_id
+
+
+def task_of(receiver: Any, ti_id: str) -> dict[str, Any]:
+    """How a worker names the task instance: its DAG, run, task and map index."""
+    with sqlite3.connect(receiver.database, timeout=30) as db:
+        dag_id, run_id, task_id, map_index = db.execute(
+            "SELECT dag_id, run_id, task_id, map_index FROM task_instance WHERE id = ?", (ti_id,)
+        ).fetchone()
+    return {"dag_id": dag_id, "run_id": run_id, "task_id": task_id, "map_index": map_index}
+
+
+def codes_of(receiver: Any, ti_id: str) -> dict[str, dict[str, Any]]:
+    """The reply codes kept in the task instance's task state store, with what each keeps."""
+    task = task_of(receiver, ti_id)
+    with sqlite3.connect(receiver.database, timeout=30) as db:
+        rows = db.execute(
+            "SELECT key, value FROM task_state_store WHERE dag_id = ? AND run_id = ? AND task_id = ?"
+            " AND map_index = ? AND key LIKE 'clockwork_hitl/%'",
+            (task["dag_id"], task["run_id"], task["task_id"], task["map_index"]),
+        ).fetchall()
+    return {key.removeprefix("clockwork_hitl/"): json.loads(value) for key, value in rows}
 
 
 def answer_of(receiver: Any, ti_id: str) -> dict[str, Any]:
