@@ -36,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--key", action="append", help=f"an API key to accept; repeat for several (default {DEFAULT_KEY})"
     )
     parser.add_argument("--credit", type=int, default=10_000, help="starting message credit (default 10000)")
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds to hold back every reply")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds from a request's arrival to its reply"
+    )
     parser.add_argument(
         "--price-per-credit",
         default=str(DEFAULT_PRICE_PER_CREDIT),

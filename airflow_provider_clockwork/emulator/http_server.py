@@ -1,10 +1,11 @@
 """The emulator's HTTP transport: connections, request bodies, replies and the faults that spoil them.
 
 :class:`Handler` reads and writes HTTP/1.1 the way Clockwork's IIS does (keep-alive, a
-Content-Length on every reply) and delivers a reply after the latency, spoiled as a queued
-fault asks (reset, truncated, dripping...). It knows no endpoint: the emulator's handler
-(:mod:`.server`) routes each path to the module of the API it plays. :class:`EmulatorHTTPServer`
-serves each connection in a thread and can drop them all, so that ``stop()`` never waits.
+Content-Length on every reply) and delivers a reply once the latency has passed since the
+request arrived, spoiled as a queued fault asks (reset, truncated, dripping...). It knows no
+endpoint: the emulator's handler (:mod:`.server`) routes each path to the module of the API it
+plays. :class:`EmulatorHTTPServer` serves each connection in a thread and can drop them all, so
+that ``stop()`` never waits.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -47,6 +49,12 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 IDLE_CONNECTION_SECONDS = 30.0
 DRIP_BYTES = 4
 MAX_DRIP_PIECES = 40
+
+
+def reply_hold(arrived: float, latency: float, now: float, delay: float = 0.0) -> float:
+    """Seconds a reply still waits at ``now``: the rest of the latency since the request arrived
+    (none once the emulator's own work took longer), plus a ``delay`` fault's seconds."""
+    return max(0.0, arrived + latency - now) + delay
 
 
 @dataclass(frozen=True)
@@ -99,12 +107,19 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "ClockworkEmulator/1.0"
     timeout = IDLE_CONNECTION_SECONDS
     server: EmulatorHTTPServer
+    arrived = 0.0
+    """When the current request's head was read (``time.monotonic()``): its latency counts from then."""
 
     def setup(self) -> None:
         super().setup()
         # Without this, Nagle's algorithm holds a reply's body until the headers are acknowledged.
         with suppress(OSError):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def parse_request(self) -> bool:
+        parsed = super().parse_request()  # reads the request's head
+        self.arrived = time.monotonic()
+        return parsed
 
     def log_message(self, format: str, *args: Any) -> None:
         """Access lines are noise in test output; keep them at debug level only."""
@@ -206,9 +221,16 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length)
 
     def deliver(self, reply: Reply, fault: Fault | None) -> None:
-        """Send a Clockwork reply after the latency, spoiled in the way the fault asks."""
-        hold = self.server.state.latency + (fault.seconds if fault is not None and fault.kind == DELAY else 0)
-        if not self._pause(hold):
+        """Send a Clockwork reply, spoiled in the way the fault asks, once the latency has passed.
+
+        The latency is a server's: the time from the request's arrival to its reply. The time
+        the emulator takes to read and answer the request is part of it, not added to it, so a
+        client meets the latency it asked for, not the latency plus the emulator's own CPU time
+        (which is spent on the client's machine, unlike a real server's). A reply that took
+        longer than the latency goes at once; a ``delay`` fault holds it its seconds more.
+        """
+        delay = fault.seconds if fault is not None and fault.kind == DELAY else 0.0
+        if not self._pause(reply_hold(self.arrived, self.server.state.latency, time.monotonic(), delay)):
             self.reset_connection()
             return
         kind = fault.kind if fault is not None else None

@@ -205,7 +205,7 @@ class ClockworkEmulator:
 
     @property
     def latency(self) -> float:
-        """Seconds every send and credit reply is held back."""
+        """Seconds from a send or credit request's arrival to its reply (the emulator's own work included)."""
         return self._state.latency
 
     @latency.setter

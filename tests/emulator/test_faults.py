@@ -159,6 +159,16 @@ def test_delay_within_the_client_timeout_gives_the_normal_reply(
     assert reply.content == normal_reply(clockwork_emulator, "http")
 
 
+def test_a_delay_comes_on_top_of_the_latency(clockwork_emulator: ClockworkEmulator) -> None:
+    clockwork_emulator.latency = 0.3
+    clockwork_emulator.inject({"kind": "delay", "seconds": 0.3})
+
+    reply = send(clockwork_emulator, "http")
+
+    assert reply.elapsed.total_seconds() >= 0.55
+    assert reply.content == normal_reply(clockwork_emulator, "http")
+
+
 @pytest.mark.parametrize(
     ("interface", "expected"),
     [

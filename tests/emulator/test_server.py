@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from airflow_provider_clockwork.emulator import ClockworkEmulator
+from airflow_provider_clockwork.emulator.http_server import reply_hold
 from airflow_provider_clockwork.protocol import xml_api
 from airflow_provider_clockwork.protocol.message import prepare_message
 
@@ -428,6 +429,23 @@ def test_latency_holds_back_every_reply(clockwork_emulator: ClockworkEmulator) -
     reply = send_http(clockwork_emulator, Key=KEY, To="447700900123", Content="Hi")
 
     assert reply.elapsed.total_seconds() >= 0.45
+
+
+@pytest.mark.parametrize(
+    ("now", "delay", "hold"),
+    [
+        (100.0, 0.0, 0.05),  # answered at once: the whole latency is left
+        (100.02, 0.0, 0.03),  # the emulator's own work is part of the latency, not added to it
+        (100.05, 0.0, 0.0),
+        (100.2, 0.0, 0.0),  # the work took longer than the latency: the reply goes at once
+        (100.02, 2.0, 2.03),  # a delay fault's seconds come on top
+        (100.2, 2.0, 2.0),
+    ],
+)
+def test_a_reply_is_held_until_the_latency_has_passed_since_the_request_arrived(
+    now: float, delay: float, hold: float
+) -> None:
+    assert reply_hold(arrived=100.0, latency=0.05, now=now, delay=delay) == pytest.approx(hold)
 
 
 # -- the request log and the inspection endpoints --
