@@ -390,7 +390,12 @@ class ClockworkHook(BaseHook):
             )
             parse: Callable[..., SendResult | SmsError] = xml_api.parse_send_reply
         else:
-            response = self._post(http_api.SEND_PATH, numbers, data=http_api.send_form(key, numbers, message))
+            response = self._post(
+                http_api.SEND_PATH,
+                numbers,
+                data=http_api.send_body(key, numbers, message),
+                headers={"Content-Type": http_api.FORM_CONTENT_TYPE},
+            )
             parse = http_api.parse_send_reply
         return self._only_requested(numbers, self._read_reply(response, parse, "reply", numbers))
 

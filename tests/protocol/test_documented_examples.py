@@ -44,10 +44,8 @@ def emulator():
 
 
 def test_the_hook_posts_the_documented_hello_world_request() -> None:
-    form = http_api.send_form(DOCUMENTED_KEY, ["441234567890"], prepare_message("Hello World"))
-    body = requests.Request("POST", "http://clockwork.invalid/", data=form).prepare().body
+    body = http_api.send_body(DOCUMENTED_KEY, ["441234567890"], prepare_message("Hello World"))
 
-    assert isinstance(body, str)
     assert encoded_pairs(body) == encoded_pairs(example("http-send-hello-world.request"))
 
 

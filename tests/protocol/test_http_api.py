@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import requests
 
 from airflow_provider_clockwork.protocol.errors import UnreadableReplyError
 from airflow_provider_clockwork.protocol.http_api import (
@@ -14,6 +15,7 @@ from airflow_provider_clockwork.protocol.http_api import (
     lower_keys,
     parse_credit_reply,
     parse_send_reply,
+    send_body,
     send_form,
 )
 from airflow_provider_clockwork.protocol.message import prepare_message
@@ -72,6 +74,14 @@ def test_send_form(
 ) -> None:
     message = prepare_message(content, sender=sender, long=long)
     assert send_form(KEY, numbers, message) == expected
+
+
+@pytest.mark.parametrize("content", ["Hello", "line1\r\nline2 & € = 100% + ü?#/"])
+def test_send_body_is_the_form_as_requests_would_encode_it(content: str) -> None:
+    message = prepare_message(content, sender="Ops Team", long=True)
+    by_requests = requests.Request("POST", "http://clockwork.invalid/", data=send_form(KEY, [A, B], message))
+
+    assert send_body(KEY, [A, B], message) == by_requests.prepare().body.encode("ascii")
 
 
 def test_parameter_names_are_case_insensitive() -> None:
