@@ -15,6 +15,7 @@ from airflow_provider_clockwork.ledger import (
     TaskScope,
     TaskStateStore,
     VariableStore,
+    chunk_ids,
     forget_sent_ids,
 )
 
@@ -36,7 +37,7 @@ class FakeTaskStateStore:
 
     def set(self, key: str, value: Any, *, retention: Any = None) -> None:
         self.values[key] = value
-        self.writes.append(len(value["ids"]))
+        self.writes.append(len(chunk_ids(value)))
 
     def delete(self, key: str) -> None:
         self.values.pop(key, None)
@@ -95,6 +96,22 @@ def test_each_write_holds_only_its_own_wave_and_a_retry_reads_every_chunk() -> N
     assert len(retry.load().ids) == 150 + len(big)
     retry.record({"447700999999": "LATE"})
     assert sorted(accessor.values) == [f"clockwork_sent.{n}" for n in range(6)]
+
+
+def test_a_chunk_stores_its_ids_as_one_json_text_whatever_the_keys_hold() -> None:
+    accessor = FakeTaskStateStore()
+    ids = {'order "7": 1\u00e9 447700900123': "AB_1", "x,y 447700900456": "AB:2", "447700900789": "AB 3"}
+    first = SendLedger.for_task({**context(), "task_state_store": accessor}, sending="fp")
+    assert first is not None
+    first.record(ids)
+
+    stored = accessor.values["clockwork_sent.0"]
+    assert all(isinstance(member, str) for member in stored.values())  # no member for Airflow to walk
+    retry = SendLedger.for_task({**context(), "task_state_store": accessor})
+    assert retry is not None
+    earlier = retry.load()
+    assert earlier.ids == ids
+    assert earlier.fingerprints == {"fp"}
 
 
 class FailingOnce(MemoryStore):
@@ -243,4 +260,4 @@ def test_whatever_ends_a_send_what_it_obtained_is_written_first() -> None:
             wording=NUMBERS,
             log_plan=lambda pending: None,
         )
-    assert accessor.values["clockwork_sent.0"]["ids"] == {"447700900123": "ID_1"}
+    assert chunk_ids(accessor.values["clockwork_sent.0"]) == {"447700900123": "ID_1"}

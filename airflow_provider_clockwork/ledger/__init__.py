@@ -48,6 +48,8 @@ __all__ = [
     "TaskScope",
     "TaskStateStore",
     "VariableStore",
+    "chunk_ids",
+    "chunk_value",
     "fingerprint",
     "forget_ledger_of",
     "forget_sent_ids",
@@ -101,6 +103,22 @@ def fingerprint(*parts: Any) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
+def chunk_value(ids: Mapping[str, str], sending: str) -> dict[str, str]:
+    """What one chunk stores: its IDs as one JSON text, and the fingerprint of what was sent.
+
+    One text rather than a JSON object of up to ``MAX_CHUNK_ENTRIES`` members: Airflow
+    checks a stored value member by member (pydantic's ``JsonValue``) in the task, its
+    supervisor and the API server, which made a write of 1,000 IDs cost about a third more.
+    """
+    return {"ids_json": json.dumps(ids, ensure_ascii=False, separators=(",", ":")), "sending": sending}
+
+
+def chunk_ids(chunk: Mapping[str, Any]) -> dict[str, str]:
+    """The IDs a stored chunk holds (see :func:`chunk_value`)."""
+    ids = json.loads(chunk.get("ids_json") or "{}")
+    return ids if isinstance(ids, dict) else {}
+
+
 @dataclass
 class Earlier:
     """What earlier tries recorded: IDs by key, and the fingerprints of what they sent."""
@@ -130,7 +148,7 @@ class SendLedger:
         """Every chunk earlier tries wrote; new chunks go after them."""
         earlier = Earlier({}, set())
         for index, chunk in enumerate(self._chunks()):
-            earlier.ids.update(chunk.get("ids", {}))
+            earlier.ids.update(chunk_ids(chunk))
             earlier.fingerprints.add(chunk.get("sending", ""))
             self._next_chunk = index + 1
         return earlier
@@ -153,7 +171,7 @@ class SendLedger:
         minimum = MAX_CHUNK_ENTRIES if whole_chunks_only else 1
         while len(self._unwritten) >= minimum:
             chunk = dict(list(self._unwritten.items())[:MAX_CHUNK_ENTRIES])
-            self.store.set(self.scope, self._key(self._next_chunk), {"ids": chunk, "sending": self.sending})
+            self.store.set(self.scope, self._key(self._next_chunk), chunk_value(chunk, self.sending))
             self._next_chunk += 1
             for key in chunk:
                 del self._unwritten[key]

@@ -27,6 +27,7 @@ import pytest
 from airflow_provider_clockwork.emulator import ClockworkEmulator
 from airflow_provider_clockwork.exceptions import AirflowFailException
 from airflow_provider_clockwork.hooks import clockwork as clockwork_hook
+from airflow_provider_clockwork.ledger import chunk_ids
 from airflow_provider_clockwork.operators.sms import ClockworkSendSmsOperator
 from tests.reliability.harness import (
     SUMMARY,
@@ -188,7 +189,7 @@ def test_no_duplicate_no_loss_no_key(scenario: Scenario, servers, monkeypatch, l
         left_in_ledger: dict[str, str] = {}
         for chunks in store.snapshot().values():
             for chunk in chunks.values():
-                left_in_ledger.update(chunk["ids"])
+                left_in_ledger.update(chunk_ids(chunk))
 
     messages = servers.messages()
     verdict = judge(recipients, messages, outcome)

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from typing import Any
 
+from airflow_provider_clockwork.ledger import chunk_ids
+
 PROBE = r"""
 import json, sys
 from airflow_provider_clockwork.ledger import SendLedger, TaskScope, VariableStore
@@ -57,5 +59,5 @@ def ledger_chunks(
 def ledger_ids(chunks: list[Any]) -> dict[str, str]:
     ids: dict[str, str] = {}
     for chunk in chunks:
-        ids.update(chunk["ids"])
+        ids.update(chunk_ids(chunk))
     return ids
