@@ -146,6 +146,7 @@ class ClockworkHook(BaseHook):
             else _checked_concurrency(max_concurrent_requests, "max_concurrent_requests")
         )
         self._session: requests.Session | None = None
+        self._prepared_posts: dict[tuple[str, str], requests.PreparedRequest] = {}
         self._connection_extra: dict[str, Any] = {}
 
     def __repr__(self) -> str:
@@ -229,6 +230,7 @@ class ClockworkHook(BaseHook):
         if self._session is not None:
             self._session.close()
             self._session = None
+            self._prepared_posts.clear()
 
     def prepare(
         self,
@@ -383,18 +385,15 @@ class ClockworkHook(BaseHook):
         key = self.settings.api_key
         if message.needs_xml:
             response = self._post(
-                xml_api.SEND_PATH,
-                numbers,
-                data=xml_api.send_document(key, numbers, message),
-                headers={"Content-Type": xml_api.CONTENT_TYPE},
+                xml_api.SEND_PATH, numbers, xml_api.send_document(key, numbers, message), xml_api.CONTENT_TYPE
             )
             parse: Callable[..., SendResult | SmsError] = xml_api.parse_send_reply
         else:
             response = self._post(
                 http_api.SEND_PATH,
                 numbers,
-                data=http_api.send_body(key, numbers, message),
-                headers={"Content-Type": http_api.FORM_CONTENT_TYPE},
+                http_api.send_body(key, numbers, message),
+                http_api.FORM_CONTENT_TYPE,
             )
             parse = http_api.parse_send_reply
         return self._only_requested(numbers, self._read_reply(response, parse, "reply", numbers))
@@ -421,10 +420,7 @@ class ClockworkHook(BaseHook):
     def _account_request(self, path: str, root_tag: str) -> requests.Response:
         """An XML account check (credit, balance): the key in a small document, nothing sent."""
         return self._post(
-            path,
-            (),
-            data=xml_api.key_document(root_tag, self.settings.api_key),
-            headers={"Content-Type": xml_api.CONTENT_TYPE},
+            path, (), xml_api.key_document(root_tag, self.settings.api_key), xml_api.CONTENT_TYPE
         )
 
     def test_connection(self) -> tuple[bool, str]:
@@ -450,12 +446,14 @@ class ClockworkHook(BaseHook):
             return False, f"Could not check the API key at {endpoint}: {error.reason}"
         return True, f"Connected to Clockwork at {settings.base_url}: the API key works; credit: {credit}."
 
-    def _post(self, path: str, numbers: Sequence[str], **request: Any) -> requests.Response:
+    def _post(self, path: str, numbers: Sequence[str], body: bytes, content_type: str) -> requests.Response:
         url = f"{self.settings.base_url}{path}"
         timeout = self.timeout if self.timeout is not None else self.settings.timeout
         for attempt in range(1, CONNECT_ATTEMPTS + 1):
+            request = self._prepared_post(path, content_type).copy()
+            request.prepare_body(body, None)
             try:
-                response = self.get_conn().post(url, timeout=(timeout, timeout), **request)
+                response = self.get_conn().send(request, timeout=(timeout, timeout))
             except requests.RequestException as error:
                 if _never_reached_clockwork(error) and attempt < CONNECT_ATTEMPTS:
                     self.log.warning("Could not connect to %s (try %d): %s", url, attempt, error)
@@ -464,6 +462,24 @@ class ClockworkHook(BaseHook):
                 raise self._transport_error(url, error, numbers, attempt) from None
             return self._checked_status(response, numbers)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _prepared_post(self, path: str, content_type: str) -> requests.PreparedRequest:
+        """A POST to ``path`` with the session's headers merged in, prepared once per hook.
+
+        Each request copies it and adds its body (``requests``' prepared requests):
+        ``Session.post`` would merge the session's settings into every request again, about
+        0.6 ms of CPU each, a third of what a request costs the client. Clockwork's API is
+        keyed by its ``Key`` parameter, never by cookies, so none are picked up between requests.
+        """
+        prepared = self._prepared_posts.get((path, content_type))
+        if prepared is None:
+            request = requests.Request(
+                "POST", f"{self.settings.base_url}{path}", headers={"Content-Type": content_type}
+            )
+            prepared = self._prepared_posts.setdefault(
+                (path, content_type), self.get_conn().prepare_request(request)
+            )
+        return prepared
 
     @staticmethod
     def _transport_error(
@@ -569,8 +585,8 @@ class ClockworkHook(BaseHook):
         response = self._post(
             xml_api.SEND_PATH,
             labels,
-            data=xml_api.personalised_document(self.settings.api_key, messages),
-            headers={"Content-Type": xml_api.CONTENT_TYPE},
+            xml_api.personalised_document(self.settings.api_key, messages),
+            xml_api.CONTENT_TYPE,
         )
         reply = self._read_reply(
             response, lambda text: xml_api.parse_personalised_reply(text, messages), "reply", labels
