@@ -32,12 +32,14 @@ Nothing here is asserted: the report shows the numbers and the targets side by s
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime
 import importlib.metadata
 import math
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -56,6 +58,9 @@ import in_task
 import requests
 
 from airflow_provider_clockwork.emulator import ClockworkEmulator
+
+# The Airflow home made above is this run's alone: it goes when the run ends.
+atexit.register(shutil.rmtree, os.environ["AIRFLOW_HOME"], ignore_errors=True)
 
 REPO = Path(__file__).resolve().parent.parent
 CONN_ID = "clockwork_bench"
