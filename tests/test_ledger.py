@@ -114,6 +114,17 @@ def test_a_chunk_stores_its_ids_as_one_json_text_whatever_the_keys_hold() -> Non
     assert earlier.fingerprints == {"fp"}
 
 
+def test_a_retry_after_an_upgrade_reads_chunks_stored_as_an_object() -> None:
+    accessor = FakeTaskStateStore()
+    accessor.values["clockwork_sent.0"] = {"ids": {"447700900123": "AB_1"}, "sending": "fp"}
+    retry = SendLedger.for_task({**context(), "task_state_store": accessor})
+    assert retry is not None
+
+    assert retry.load().ids == {"447700900123": "AB_1"}
+    retry.record({"447700900456": "AB_2"})
+    assert sorted(accessor.values) == ["clockwork_sent.0", "clockwork_sent.1"]
+
+
 class FailingOnce(MemoryStore):
     def __init__(self) -> None:
         super().__init__()

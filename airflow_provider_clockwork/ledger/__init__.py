@@ -114,8 +114,15 @@ def chunk_value(ids: Mapping[str, str], sending: str) -> dict[str, str]:
 
 
 def chunk_ids(chunk: Mapping[str, Any]) -> dict[str, str]:
-    """The IDs a stored chunk holds (see :func:`chunk_value`)."""
-    ids = json.loads(chunk.get("ids_json") or "{}")
+    """The IDs a stored chunk holds (see :func:`chunk_value`).
+
+    A chunk written by an earlier release holds them as an object under ``ids``: a retry
+    that runs after an upgrade must still skip what its first try sent.
+    """
+    if "ids_json" not in chunk:
+        earlier = chunk.get("ids")
+        return dict(earlier) if isinstance(earlier, dict) else {}
+    ids = json.loads(chunk["ids_json"] or "{}")
     return ids if isinstance(ids, dict) else {}
 
 
