@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import requests
 
+from airflow_provider_clockwork.ledger.stores import TaskScope
 from airflow_provider_clockwork.protocol.gsm import InvalidCharAction
 from airflow_provider_clockwork.protocol.hitl import compose_question, is_code, reply_instructions
 from airflow_provider_clockwork.receiver.records import hitl_code_key
@@ -76,7 +77,7 @@ class HitlQuestion:
         code = None
         if not_by_text is None:
             try:
-                code = context.get(CODE_VARIABLE) or reserve_code(conn_id, context["ti"])
+                code = context.get(CODE_VARIABLE) or reserve_code(conn_id, TaskScope.from_context(context))
             except CodeNotReserved as refusal:
                 log.error("Clockwork question has no reply code (answer in the Airflow UI): %s", refusal)
                 not_by_text = refusal.reason
@@ -100,8 +101,8 @@ class HitlQuestion:
         self.store.set(key, {"conn_id": conn_id, "to": everyone})
 
 
-def reserve_code(conn_id: str, ti: Any) -> str:
-    """A code for the waiting request of ``ti``, from the connection's receiver; raises CodeNotReserved.
+def reserve_code(conn_id: str, task: TaskScope | None) -> str:
+    """A code for the waiting request of ``task``, from the connection's receiver; raises CodeNotReserved.
 
     The token goes in a header, never in the URL, so no error message or log carries it.
     """
@@ -111,7 +112,9 @@ def reserve_code(conn_id: str, ti: Any) -> str:
     receiver = hook.receiver_settings()
     if receiver is None or receiver.url is None:
         raise CodeNotReserved(NO_RECEIVER, f"connection {conn_id!r} has no 'receiver_url'.")
-    body = {"dag_id": ti.dag_id, "run_id": ti.run_id, "task_id": ti.task_id, "map_index": ti.map_index}
+    if task is None:
+        raise CodeNotReserved(NO_CODE, "the context names no task instance.")
+    body = asdict(task)
     try:
         response = requests.post(
             receiver.reservation_url(),

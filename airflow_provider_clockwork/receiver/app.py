@@ -194,7 +194,7 @@ def create_app() -> FastAPI:
     @app.post(f"/{{conn_id}}/{HITL_CODES_PATH}")
     async def hitl_codes(conn_id: str, request: Request) -> Any:
         from airflow_provider_clockwork.protocol.hitl import NoCodeFree
-        from airflow_provider_clockwork.receiver.hitl_codes import NotWaiting, TaskKey, reserve_code
+        from airflow_provider_clockwork.receiver.hitl_codes import NotWaiting, reserve_code, task_from_json
 
         settings = await _authorised(request, conn_id, header=True)
         if isinstance(settings, JSONResponse):
@@ -206,7 +206,7 @@ def create_app() -> FastAPI:
         except ValueError as error:
             return JSONResponse({"detail": f"The body is not JSON: {error}"}, status_code=400)
         try:
-            task = TaskKey.from_json(body)
+            task = task_from_json(body)
         except ValueError as error:
             return JSONResponse({"detail": str(error)}, status_code=400)
         try:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_clockwork.ledger.stores import TaskScope
 from airflow_provider_clockwork.protocol.hitl import pick_code
 from airflow_provider_clockwork.receiver.records import (
     HITL_CODE_KEY_PREFIX,
@@ -40,30 +41,17 @@ class NotWaiting(LookupError):
     """The task instance named in a reservation does not wait for a Human-in-the-loop answer."""
 
 
-@dataclass(frozen=True)
-class TaskKey:
-    """The task instance a reservation is for, as the worker names it."""
-
-    dag_id: str
-    run_id: str
-    task_id: str
-    map_index: int = -1
-
-    @classmethod
-    def from_json(cls, body: Any) -> TaskKey:
-        """The key from a request body; ValueError naming what is wrong."""
-        if not isinstance(body, dict):
-            raise ValueError("The body must be a JSON object with dag_id, run_id, task_id and map_index.")
-        texts = {name: body.get(name) for name in ("dag_id", "run_id", "task_id")}
-        missing = [name for name, value in texts.items() if not isinstance(value, str) or not value]
-        map_index = body.get("map_index", -1)
-        if missing or isinstance(map_index, bool) or not isinstance(map_index, int):
-            wrong = missing or ["map_index"]
-            raise ValueError(f"The body's {', '.join(wrong)} must be given (texts; map_index a number).")
-        return cls(map_index=map_index, **texts)  # type: ignore[arg-type]
-
-    def __str__(self) -> str:
-        return f"{self.dag_id}.{self.task_id} (run {self.run_id}, map index {self.map_index})"
+def task_from_json(body: Any) -> TaskScope:
+    """The task instance a reservation names (its body's JSON); ValueError naming what is wrong."""
+    if not isinstance(body, dict):
+        raise ValueError("The body must be a JSON object with dag_id, run_id, task_id and map_index.")
+    texts = {name: body.get(name) for name in ("dag_id", "run_id", "task_id")}
+    missing = [name for name, value in texts.items() if not isinstance(value, str) or not value]
+    map_index = body.get("map_index", -1)
+    if missing or isinstance(map_index, bool) or not isinstance(map_index, int):
+        wrong = missing or ["map_index"]
+        raise ValueError(f"The body's {', '.join(wrong)} must be given (texts; map_index a number).")
+    return TaskScope(map_index=map_index, **texts)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -81,47 +69,48 @@ class CodedRequest:
         return _waits(self.ti)
 
 
-def _waits(ti: TaskInstance) -> bool:
+def _waiting_states() -> tuple[str, ...]:
     from airflow.utils.state import TaskInstanceState
 
     # RUNNING: the request is written and the worker is about to park the task (its notifiers
     # run now); Airflow's park transition resumes at once with a response recorded meanwhile.
-    waiting = (TaskInstanceState.RUNNING, TaskInstanceState.AWAITING_INPUT, TaskInstanceState.DEFERRED)
+    return (TaskInstanceState.RUNNING, TaskInstanceState.AWAITING_INPUT, TaskInstanceState.DEFERRED)
+
+
+def _waits(ti: TaskInstance) -> bool:
     detail = ti.hitl_detail
-    return ti.state in waiting and detail is not None and not detail.response_received
+    return ti.state in _waiting_states() and detail is not None and not detail.response_received
 
 
-def _coded_rows(session: Session, *conditions: Any) -> list[tuple[TaskInstance, str, str, Any]]:
-    """Task instances with a code in their task state store: (ti, key, value, updated_at)."""
+def _same_task_instance() -> Any:
+    """The join of a task state store row to its task instance."""
     from airflow.models.task_state_store import TaskStateStoreModel as Stored
     from airflow.models.taskinstance import TaskInstance as TI
-    from sqlalchemy import and_, select
-    from sqlalchemy.orm import joinedload
+    from sqlalchemy import and_
 
-    query = (
-        select(TI, Stored.key, Stored.value, Stored.updated_at)
-        .join(
-            Stored,
-            and_(
-                Stored.dag_id == TI.dag_id,
-                Stored.run_id == TI.run_id,
-                Stored.task_id == TI.task_id,
-                Stored.map_index == TI.map_index,
-            ),
-        )
-        .where(Stored.key.startswith(HITL_CODE_KEY_PREFIX), *conditions)
-        .options(joinedload(TI.hitl_detail))
-        .order_by(Stored.updated_at.desc())
+    return and_(
+        Stored.dag_id == TI.dag_id,
+        Stored.run_id == TI.run_id,
+        Stored.task_id == TI.task_id,
+        Stored.map_index == TI.map_index,
     )
-    return [tuple(row) for row in session.execute(query).all()]  # type: ignore[misc]
 
 
 def requests_with_code(session: Session, code: str, conn_id: str) -> list[CodedRequest]:
     """The task instances that asked a question with ``code`` through ``conn_id``, newest first."""
     from airflow.models.task_state_store import TaskStateStoreModel as Stored
+    from airflow.models.taskinstance import TaskInstance as TI
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
 
-    rows = _coded_rows(session, Stored.key == hitl_code_key(code))
-    found = [CodedRequest(ti, json.loads(value)) for ti, _, value, _ in rows]
+    query = (
+        select(TI, Stored.value)
+        .join(Stored, _same_task_instance())
+        .where(Stored.key == hitl_code_key(code))
+        .options(joinedload(TI.hitl_detail))
+        .order_by(Stored.updated_at.desc())
+    )
+    found = [CodedRequest(ti, json.loads(value)) for ti, value in session.execute(query).all()]
     return [request for request in found if request.asked.get("conn_id") == conn_id]
 
 
@@ -130,21 +119,35 @@ def _code_of(key: str) -> str:
 
 
 def _codes_held(session: Session) -> tuple[set[str], set[str]]:
-    """The codes of waiting requests, and those of requests given a code within :data:`RECENT`."""
+    """The codes of waiting requests, and those of requests given a code within :data:`RECENT`.
+
+    Columns only, no objects: the reservation holds the lock while this runs.
+    """
     from airflow._shared.timezones import timezone
+    from airflow.models.hitl import HITLDetail
     from airflow.models.task_state_store import TaskStateStoreModel as Stored
     from airflow.models.taskinstance import TaskInstance as TI
-    from airflow.utils.state import TaskInstanceState
-    from sqlalchemy import or_
+    from sqlalchemy import or_, select
 
-    waiting_states = (TaskInstanceState.RUNNING, TaskInstanceState.AWAITING_INPUT, TaskInstanceState.DEFERRED)
-    since = timezone.utcnow() - RECENT
-    rows = _coded_rows(session, or_(TI.state.in_(waiting_states), Stored.updated_at > since))
-    in_use = {_code_of(key) for ti, key, _, _ in rows if _waits(ti)}
-    return in_use, {_code_of(key) for _, key, _, _ in rows} - in_use
+    waiting_states = _waiting_states()
+    query = (
+        select(Stored.key, TI.state, HITLDetail.ti_id, HITLDetail.responded_at)
+        .join(TI, _same_task_instance())
+        .outerjoin(HITLDetail, HITLDetail.ti_id == TI.id)
+        .where(
+            Stored.key.startswith(HITL_CODE_KEY_PREFIX),
+            or_(TI.state.in_(waiting_states), Stored.updated_at > timezone.utcnow() - RECENT),
+        )
+    )
+    in_use: set[str] = set()
+    lately: set[str] = set()
+    for key, state, asked, responded_at in session.execute(query):
+        waits = state in waiting_states and asked is not None and responded_at is None
+        (in_use if waits else lately).add(_code_of(key))
+    return in_use, lately - in_use
 
 
-def _waiting_task(session: Session, task: TaskKey) -> TaskInstance:
+def _waiting_task(session: Session, task: TaskScope) -> TaskInstance:
     from airflow.models.taskinstance import TaskInstance as TI
     from sqlalchemy import select
     from sqlalchemy.orm import joinedload
@@ -164,7 +167,7 @@ def _waiting_task(session: Session, task: TaskKey) -> TaskInstance:
     return ti
 
 
-def _earlier_codes(session: Session, task: TaskKey) -> list[str]:
+def _earlier_codes(session: Session, task: TaskScope) -> list[str]:
     """The code keys the task instance holds already (from an earlier try)."""
     from airflow.models.task_state_store import TaskStateStoreModel as Stored
     from sqlalchemy import select
@@ -191,16 +194,16 @@ def _expiry() -> Any:
     return None if days <= 0 else timezone.utcnow() + timedelta(days=days)
 
 
-def reserve_code(conn_id: str, task: TaskKey) -> str:
+def reserve_code(conn_id: str, task: TaskScope) -> str:
     """A code for the waiting request of ``task``, kept in its task state store; raises NotWaiting.
 
     A task instance asks again only in a new try (the notifiers of one try share a code), so
     the codes of its earlier tries are dropped first: they could name another request by now.
     """
-    from airflow._shared.state import TaskScope
+    from airflow._shared.state import TaskScope as StoreScope
     from airflow.state import get_state_backend
 
-    scope = TaskScope(dag_id=task.dag_id, run_id=task.run_id, task_id=task.task_id, map_index=task.map_index)
+    scope = StoreScope(dag_id=task.dag_id, run_id=task.run_id, task_id=task.task_id, map_index=task.map_index)
     backend = get_state_backend()
 
     def write(session: Session, _asset_id: int) -> str:
