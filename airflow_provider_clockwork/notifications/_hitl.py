@@ -106,10 +106,14 @@ def reserve_code(conn_id: str, task: TaskScope | None) -> str:
 
     The token goes in a header, never in the URL, so no error message or log carries it.
     """
+    from airflow_provider_clockwork.exceptions import ClockworkError
     from airflow_provider_clockwork.hooks.clockwork import ClockworkHook
 
     hook = ClockworkHook(clockwork_conn_id=conn_id)
-    receiver = hook.receiver_settings()
+    try:
+        receiver = hook.receiver_settings()
+    except ClockworkError as error:  # e.g. a receiver_token too short: the send logs it again
+        raise CodeNotReserved(NO_CODE, str(error)) from None
     if receiver is None or receiver.url is None:
         raise CodeNotReserved(NO_RECEIVER, f"connection {conn_id!r} has no 'receiver_url'.")
     if task is None:

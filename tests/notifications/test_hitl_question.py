@@ -7,6 +7,7 @@ receiver, are in tests/receiver/test_hitl_questions.py; the deployment tier runs
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -45,6 +46,19 @@ def test_without_a_receiver_url_the_question_says_to_answer_in_airflow(clockwork
     )
     assert context["task_state_store"] == {}
     assert "connection 'clockwork_default' has no 'receiver_url'" in log_text()
+
+
+def test_a_receiver_misconfigured_leaves_the_question_to_the_ui_and_says_why(
+    clockwork_emulator, monkeypatch, log_text
+):
+    connection = json.loads(clockwork_emulator.connection_json())
+    connection["extra"] = {"receiver_url": "http://127.0.0.1:9/clockwork", "receiver_token": "short"}
+    monkeypatch.setenv("AIRFLOW_CONN_CLOCKWORK_DEFAULT", json.dumps(connection))
+
+    ClockworkNotifier(to="447700900123")(approval_context())
+
+    assert "extra 'receiver_token' must be a text of at least 16 characters" in log_text()
+    assert clockwork_emulator.messages() == []  # the send refuses the same connection, logged
 
 
 def test_a_request_with_input_fields_says_to_answer_in_airflow(clockwork_connection):
