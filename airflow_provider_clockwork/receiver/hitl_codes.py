@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_clockwork.ledger.stores import TaskScope
@@ -123,7 +123,6 @@ def _codes_held(session: Session) -> tuple[set[str], set[str]]:
 
     Columns only, no objects: the reservation holds the lock while this runs.
     """
-    from airflow._shared.timezones import timezone
     from airflow.models.hitl import HITLDetail
     from airflow.models.task_state_store import TaskStateStoreModel as Stored
     from airflow.models.taskinstance import TaskInstance as TI
@@ -136,7 +135,7 @@ def _codes_held(session: Session) -> tuple[set[str], set[str]]:
         .outerjoin(HITLDetail, HITLDetail.ti_id == TI.id)
         .where(
             Stored.key.startswith(HITL_CODE_KEY_PREFIX),
-            or_(TI.state.in_(waiting_states), Stored.updated_at > timezone.utcnow() - RECENT),
+            or_(TI.state.in_(waiting_states), Stored.updated_at > datetime.now(UTC) - RECENT),
         )
     )
     in_use: set[str] = set()
@@ -187,11 +186,10 @@ def _earlier_codes(session: Session, task: TaskScope) -> list[str]:
 
 def _expiry() -> Any:
     """When a stored code expires: ``[state_store] default_retention_days``, as the worker's writes."""
-    from airflow._shared.timezones import timezone
     from airflow.configuration import conf
 
     days = conf.getint("state_store", "default_retention_days")
-    return None if days <= 0 else timezone.utcnow() + timedelta(days=days)
+    return None if days <= 0 else datetime.now(UTC) + timedelta(days=days)
 
 
 def reserve_code(conn_id: str, task: TaskScope) -> str:
@@ -200,7 +198,7 @@ def reserve_code(conn_id: str, task: TaskScope) -> str:
     A task instance asks again only in a new try (the notifiers of one try share a code), so
     the codes of its earlier tries are dropped first: they could name another request by now.
     """
-    from airflow._shared.state import TaskScope as StoreScope
+    from airflow.state import TaskScope as StoreScope
     from airflow.state import get_state_backend
 
     scope = StoreScope(dag_id=task.dag_id, run_id=task.run_id, task_id=task.task_id, map_index=task.map_index)

@@ -94,7 +94,7 @@ def locked_asset_write(uri: str, write: Any) -> Any:
 
 
 def _scope(asset_id: int) -> Any:
-    from airflow._shared.state import AssetScope
+    from airflow.state import AssetScope
 
     return AssetScope(asset_id=asset_id)
 
