@@ -21,7 +21,6 @@ from typing import Any, TypeVar
 import requests
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import NewConnectionError
 
 from airflow_provider_clockwork import __version__, connection_form
 from airflow_provider_clockwork.connection import ClockworkSettings, max_concurrent_requests, read_settings
@@ -32,6 +31,7 @@ from airflow_provider_clockwork.exceptions import (
     ClockworkSendError,
     ClockworkTransportError,
 )
+from airflow_provider_clockwork.hooks import _transport
 from airflow_provider_clockwork.hooks._batches import (
     BatchProgress,
     Item,
@@ -101,15 +101,6 @@ def _read_environment_once(session: requests.Session, base_url: str) -> None:
     session.trust_env = False
 
 
-def _never_reached_clockwork(error: requests.RequestException) -> bool:
-    """True when the request cannot have been delivered: no TCP connection was made."""
-    if isinstance(error, requests.ConnectTimeout):
-        return True
-    if isinstance(error, requests.ConnectionError) and error.args:
-        return isinstance(getattr(error.args[0], "reason", None), NewConnectionError)
-    return False
-
-
 class ClockworkHook(BaseHook):
     """
     Send text messages through Clockwork.
@@ -146,7 +137,7 @@ class ClockworkHook(BaseHook):
             else _checked_concurrency(max_concurrent_requests, "max_concurrent_requests")
         )
         self._session: requests.Session | None = None
-        self._prepared_posts: dict[tuple[str, str], requests.PreparedRequest] = {}
+        self._routes: dict[tuple[str, str], _transport.Route] = {}
         self._connection_extra: dict[str, Any] = {}
 
     def __repr__(self) -> str:
@@ -230,7 +221,7 @@ class ClockworkHook(BaseHook):
         if self._session is not None:
             self._session.close()
             self._session = None
-            self._prepared_posts.clear()
+            self._routes.clear()
 
     def prepare(
         self,
@@ -417,7 +408,7 @@ class ClockworkHook(BaseHook):
             self._account_request(xml_api.CREDIT_PATH, "Credit"), xml_api.parse_credit_reply, "credit reply"
         )
 
-    def _account_request(self, path: str, root_tag: str) -> requests.Response:
+    def _account_request(self, path: str, root_tag: str) -> _transport.HttpReply:
         """An XML account check (credit, balance): the key in a small document, nothing sent."""
         return self._post(
             path, (), xml_api.key_document(root_tag, self.settings.api_key), xml_api.CONTENT_TYPE
@@ -446,48 +437,40 @@ class ClockworkHook(BaseHook):
             return False, f"Could not check the API key at {endpoint}: {error.reason}"
         return True, f"Connected to Clockwork at {settings.base_url}: the API key works; credit: {credit}."
 
-    def _post(self, path: str, numbers: Sequence[str], body: bytes, content_type: str) -> requests.Response:
+    def _post(
+        self, path: str, numbers: Sequence[str], body: bytes, content_type: str
+    ) -> _transport.HttpReply:
         url = f"{self.settings.base_url}{path}"
         timeout = self.timeout if self.timeout is not None else self.settings.timeout
+        route = self._route(url, content_type)
         for attempt in range(1, CONNECT_ATTEMPTS + 1):
-            request = self._prepared_post(path, content_type).copy()
-            request.prepare_body(body, None)
             try:
-                response = self.get_conn().send(request, timeout=(timeout, timeout))
-            except requests.RequestException as error:
-                if _never_reached_clockwork(error) and attempt < CONNECT_ATTEMPTS:
+                reply = _transport.post(route, body, timeout)
+            except _transport.TRANSPORT_ERRORS as error:
+                if _transport.never_reached(error) and attempt < CONNECT_ATTEMPTS:
                     self.log.warning("Could not connect to %s (try %d): %s", url, attempt, error)
                     time.sleep(CONNECT_BACKOFF_SECONDS * attempt)
                     continue
                 raise self._transport_error(url, error, numbers, attempt) from None
-            return self._checked_status(response, numbers)
+            return self._checked_status(reply, numbers)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _prepared_post(self, path: str, content_type: str) -> requests.PreparedRequest:
-        """A POST to ``path`` with the session's headers merged in, prepared once per hook.
-
-        Each request copies it and adds its body (``requests``' prepared requests):
-        ``Session.post`` would merge the session's settings into every request again, about
-        0.6 ms of CPU each, a third of what a request costs the client. Clockwork's API is
-        keyed by its ``Key`` parameter, never by cookies, so none are picked up between requests.
-        """
-        prepared = self._prepared_posts.get((path, content_type))
-        if prepared is None:
-            request = requests.Request(
-                "POST", f"{self.settings.base_url}{path}", headers={"Content-Type": content_type}
+    def _route(self, url: str, content_type: str) -> _transport.Route:
+        """How POSTs to ``url`` go through the session (see :mod:`._transport`), worked out once per hook."""
+        route = self._routes.get((url, content_type))
+        if route is None:
+            route = self._routes.setdefault(
+                (url, content_type), _transport.route_for(self.get_conn(), url, content_type)
             )
-            prepared = self._prepared_posts.setdefault(
-                (path, content_type), self.get_conn().prepare_request(request)
-            )
-        return prepared
+        return route
 
     @staticmethod
     def _transport_error(
-        url: str, error: requests.RequestException, numbers: Sequence[str], attempts: int
+        url: str, error: Exception, numbers: Sequence[str], attempts: int
     ) -> ClockworkTransportError:
         """The failure of the request's last attempt; ``attempts`` counts every attempt made."""
         kind = type(error).__name__
-        if _never_reached_clockwork(error):
+        if _transport.never_reached(error):
             return ClockworkTransportError(
                 f"Could not connect to Clockwork at {url} ({kind}) in {attempts} attempt(s).",
                 unsent=numbers,
@@ -498,7 +481,7 @@ class ClockworkHook(BaseHook):
 
     def _read_reply(
         self,
-        response: requests.Response,
+        response: _transport.HttpReply,
         parse: Callable[[str], Reply | SmsError],
         what: str,
         concerned: Sequence[str] = (),
@@ -511,30 +494,30 @@ class ClockworkHook(BaseHook):
             reply = parse(self._reply_text(response))
         except UnreadableReplyError as error:
             raise ClockworkTransportError(
-                f"Clockwork's {what} (HTTP {response.status_code}) could not be read: {error}.",
+                f"Clockwork's {what} (HTTP {response.status}) could not be read: {error}.",
                 unknown=concerned,
             ) from None
         if isinstance(reply, SmsError):
             raise ClockworkRequestError(reply, unsent=concerned)
         return reply
 
-    def _reply_text(self, response: requests.Response) -> str:
+    def _reply_text(self, response: _transport.HttpReply) -> str:
         """The reply body with the key blanked out, so no error built from it can carry the key."""
-        return blank_secrets(response.content.decode("utf-8", "replace"), (self.settings.api_key,))
+        return blank_secrets(response.body.decode("utf-8", "replace"), (self.settings.api_key,))
 
-    def _checked_status(self, response: requests.Response, numbers: Sequence[str]) -> requests.Response:
-        if response.status_code == 200:
+    def _checked_status(self, response: _transport.HttpReply, numbers: Sequence[str]) -> _transport.HttpReply:
+        if response.status == 200:
             return response
         quote = excerpt(self._reply_text(response))
-        if response.status_code >= 500:
+        if response.status >= 500:
             raise ClockworkTransportError(
-                f"Clockwork answered HTTP {response.status_code} at {response.url}: {quote}.",
+                f"Clockwork answered HTTP {response.status} at {response.url}: {quote}.",
                 unknown=numbers,
             )
         raise ClockworkTransportError(
-            f"Clockwork rejected the request with HTTP {response.status_code} at {response.url}: {quote}.",
+            f"Clockwork rejected the request with HTTP {response.status} at {response.url}: {quote}.",
             unsent=numbers,
-            permanent=response.status_code not in TRANSIENT_CLIENT_ERRORS,
+            permanent=response.status not in TRANSIENT_CLIENT_ERRORS,
         )
 
     # -- Personalised sends and the balance: Clockwork's XML interface --

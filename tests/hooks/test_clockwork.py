@@ -381,3 +381,32 @@ def test_a_proxy_from_the_environment_carries_every_request(monkeypatch) -> None
 
         assert sorted(result.message_ids) == numbers
         assert len(proxy.requests()) == 3
+
+
+def test_a_redirect_is_reported_and_never_followed(monkeypatch, clockwork_emulator) -> None:
+    """A POST is never repeated at another address: a redirect means nothing was sent."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(307)
+            self.send_header("Location", f"{clockwork_emulator.url}{self.path}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Redirect) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            use_connection(monkeypatch, password=TEST_KEY, host=f"http://127.0.0.1:{server.server_port}")
+            with pytest.raises(ClockworkTransportError, match="HTTP 307") as raised:
+                ClockworkHook().send_sms(["447700900123", "447700900456"], "hi")
+        finally:
+            server.shutdown()
+
+    assert raised.value.unsent == ["447700900123", "447700900456"]
+    assert clockwork_emulator.requests() == []

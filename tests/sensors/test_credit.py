@@ -60,7 +60,7 @@ def test_wrong_key_fails_instead_of_waiting(monkeypatch, clockwork_emulator) -> 
     ("fault", "reason"),
     [
         pytest.param({"kind": "status", "status": 503}, "HTTP 503", id="http-503"),
-        pytest.param({"kind": "reset_before"}, "ConnectionError", id="connection-reset"),
+        pytest.param({"kind": "reset_before"}, "Connection aborted", id="connection-reset"),
         pytest.param({"kind": "delay", "seconds": 2}, "ReadTimeout", id="read-timeout"),
         pytest.param({"kind": "garbage"}, "could not be read", id="unreadable-reply"),
         pytest.param({"kind": "request_error", "code": 99}, "Error 99", id="transient-clockwork-error"),
