@@ -14,6 +14,7 @@ prove the request was never delivered.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 
 import requests
@@ -90,6 +91,9 @@ def post(route: Route, body: bytes, timeout: float) -> HttpReply:
 def never_reached(error: BaseException) -> bool:
     """True when the request cannot have been delivered: no connection was made.
 
-    urllib3's ``NewConnectionError`` (refused, unresolvable) is a ``ConnectTimeoutError``.
+    urllib3's ``NewConnectionError`` (refused, unresolvable) is a ``ConnectTimeoutError``. A
+    certificate that fails verification fails the TLS handshake, before any request is written.
     """
+    if isinstance(error, urllib3.exceptions.SSLError):
+        return any(isinstance(cause, ssl.SSLCertVerificationError) for cause in error.args)
     return isinstance(error, ConnectTimeoutError)

@@ -472,7 +472,7 @@ class ClockworkHook(BaseHook):
         kind = type(error).__name__
         if _transport.never_reached(error):
             return ClockworkTransportError(
-                f"Could not connect to Clockwork at {url} ({kind}) in {attempts} attempt(s).",
+                f"Could not connect to Clockwork at {url} ({kind}: {error}) in {attempts} attempt(s).",
                 unsent=numbers,
             )
         return ClockworkTransportError(
