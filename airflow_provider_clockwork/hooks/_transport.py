@@ -25,6 +25,9 @@ from urllib3.exceptions import ConnectTimeoutError
 
 TRANSPORT_ERRORS = (urllib3.exceptions.HTTPError, OSError)
 """What a POST raises when no HTTP reply was read (urllib3's own errors: nothing is retried)."""
+ROUTE_ERRORS = (OSError, ValueError, requests.RequestException, urllib3.exceptions.HTTPError)
+"""What working out a route raises for settings it cannot use (a CA bundle path that is not
+there, a proxy URL without a host); no request has been made."""
 NO_RETRIES = urllib3.Retry(total=False)
 """The hook decides what may be repeated (see :func:`never_reached`); one object, not one per request."""
 

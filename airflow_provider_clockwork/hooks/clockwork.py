@@ -321,7 +321,12 @@ class ClockworkHook(BaseHook):
         in doubt and ``unsent`` every number never requested.
         """
         return self._send_batches(
-            batches(numbers), lambda group: self.send_batch(group, message), SendResult(), str, on_batch
+            batches(numbers),
+            lambda group: self.send_batch(group, message),
+            SendResult(),
+            str,
+            on_batch,
+            self._send_endpoint(message),
         )
 
     def _send_batches(
@@ -331,6 +336,7 @@ class ClockworkHook(BaseHook):
         result: Answer,
         label: Callable[[Item], str],
         on_batch: BatchCallback | None,
+        endpoint: tuple[str, str],
     ) -> Answer:
         """
         Every batch through ``send_one``, up to ``max_concurrent_requests`` at once; see :meth:`send_message`.
@@ -340,9 +346,11 @@ class ClockworkHook(BaseHook):
         reach ``on_batch`` in one call, so a slow callback (a ledger write) is paid once
         per wave of answers, not once per request, and never holds a request back.
         """
-        # Read the connection and open the session here, whatever the arguments: worker
-        # threads only post (Airflow's task API is not thread-safe).
+        # Read the connection, open the session and work out the route of ``endpoint`` (path,
+        # content type) here, before any request: worker threads only post (Airflow's task
+        # API is not thread-safe).
         _ = self.settings
+        self._route(*endpoint)
         workers = min(self.max_concurrent_requests, len(groups))
         self.get_conn()
         answers: dict[int, SendResult] = {}
@@ -374,20 +382,22 @@ class ClockworkHook(BaseHook):
         """One request for at most 50 numbers; what the HTTP form cannot carry (Unicode text, an
         ``InvalidCharAction``, a receipt request) goes through the XML interface."""
         key = self.settings.api_key
+        path, content_type = self._send_endpoint(message)
         if message.needs_xml:
-            response = self._post(
-                xml_api.SEND_PATH, numbers, xml_api.send_document(key, numbers, message), xml_api.CONTENT_TYPE
-            )
+            body = xml_api.send_document(key, numbers, message)
             parse: Callable[..., SendResult | SmsError] = xml_api.parse_send_reply
         else:
-            response = self._post(
-                http_api.SEND_PATH,
-                numbers,
-                http_api.send_body(key, numbers, message),
-                http_api.FORM_CONTENT_TYPE,
-            )
+            body = http_api.send_body(key, numbers, message)
             parse = http_api.parse_send_reply
+        response = self._post(path, numbers, body, content_type)
         return self._only_requested(numbers, self._read_reply(response, parse, "reply", numbers))
+
+    @staticmethod
+    def _send_endpoint(message: Message) -> tuple[str, str]:
+        """Where a message goes: the XML interface when the HTTP form cannot carry it, else the form."""
+        if message.needs_xml:
+            return xml_api.SEND_PATH, xml_api.CONTENT_TYPE
+        return http_api.SEND_PATH, http_api.FORM_CONTENT_TYPE
 
     def _only_requested(self, numbers: Sequence[str], reply: SendResult) -> SendResult:
         result = SendResult(
@@ -431,6 +441,8 @@ class ClockworkHook(BaseHook):
         endpoint = f"{settings.base_url}{xml_api.CREDIT_PATH}"
         try:
             credit = self.get_credit()
+        except ClockworkConfigError as error:
+            return False, str(error)
         except ClockworkRequestError as error:
             return False, f"Clockwork at {endpoint} refused the API key: {error.error}."
         except ClockworkSendError as error:
@@ -440,9 +452,9 @@ class ClockworkHook(BaseHook):
     def _post(
         self, path: str, numbers: Sequence[str], body: bytes, content_type: str
     ) -> _transport.HttpReply:
-        url = f"{self.settings.base_url}{path}"
+        route = self._route(path, content_type)
+        url = route.url
         timeout = self.timeout if self.timeout is not None else self.settings.timeout
-        route = self._route(url, content_type)
         for attempt in range(1, CONNECT_ATTEMPTS + 1):
             try:
                 reply = _transport.post(route, body, timeout)
@@ -455,13 +467,23 @@ class ClockworkHook(BaseHook):
             return self._checked_status(reply, numbers)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _route(self, url: str, content_type: str) -> _transport.Route:
-        """How POSTs to ``url`` go through the session (see :mod:`._transport`), worked out once per hook."""
-        route = self._routes.get((url, content_type))
+    def _route(self, path: str, content_type: str) -> _transport.Route:
+        """How POSTs to ``path`` go through the session (see :mod:`._transport`), worked out once per hook.
+
+        :raises ClockworkConfigError: when the environment's settings (a CA bundle, a proxy)
+            cannot be used; no request was made.
+        """
+        route = self._routes.get((path, content_type))
         if route is None:
-            route = self._routes.setdefault(
-                (url, content_type), _transport.route_for(self.get_conn(), url, content_type)
-            )
+            url = f"{self.settings.base_url}{path}"
+            try:
+                found = _transport.route_for(self.get_conn(), url, content_type)
+            except _transport.ROUTE_ERRORS as error:
+                raise ClockworkConfigError(
+                    f"Cannot post to Clockwork at {url} with this environment's settings "
+                    f"(CA bundle, proxy): {error}. Nothing was sent."
+                ) from None
+            route = self._routes.setdefault((path, content_type), found)
         return route
 
     @staticmethod
@@ -556,6 +578,7 @@ class ClockworkHook(BaseHook):
             PersonalisedResult(numbers={sms.client_id: sms.to for sms in prepared}),
             lambda sms: sms.label,
             on_batch,
+            (xml_api.SEND_PATH, xml_api.CONTENT_TYPE),
         )
 
     def send_personalised_batch(self, messages: Sequence[PersonalisedSms]) -> PersonalisedResult:

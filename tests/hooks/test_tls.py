@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from airflow_provider_clockwork.exceptions import ClockworkTransportError
+from airflow_provider_clockwork.exceptions import ClockworkConfigError, ClockworkTransportError
 from airflow_provider_clockwork.hooks.clockwork import ClockworkHook
 from tests.conftest import TEST_KEY
 
@@ -128,4 +128,22 @@ def test_a_certificate_no_bundle_vouches_for_gets_no_request(monkeypatch, https_
 
     assert raised.value.unsent == ["447700900123"]  # the handshake failed: nothing can have been texted
     assert raised.value.unknown == []
+    assert SendReply.requests_read == 0
+
+
+def test_a_ca_bundle_that_is_not_there_is_named_before_any_request(
+    monkeypatch, https_server, tmp_path
+) -> None:
+    base_url, _ = https_server
+    use_https(monkeypatch, base_url)
+    missing = tmp_path / "no-such-bundle.pem"
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(missing))
+
+    with pytest.raises(ClockworkConfigError, match="Nothing was sent") as raised:
+        ClockworkHook().send_sms(["447700900123", "447700900456"], "Over TLS")
+    tested, message = ClockworkHook().test_connection()
+
+    assert str(missing) in str(raised.value)
+    assert tested is False
+    assert str(missing) in message
     assert SendReply.requests_read == 0
