@@ -234,7 +234,9 @@ class ClockworkHook(BaseHook):
     ) -> tuple[list[str], Message]:
         """Normalised recipients and the checked message, or ``ClockworkInputError`` naming the value.
 
-        ``to`` None means the connection's ``to`` extra (e.g. the on-call number).
+        ``to`` None means the connection's ``to`` extra (e.g. the on-call number). The
+        environment's proxy and CA bundle are checked too (``ClockworkConfigError``), so that
+        whatever would stop the send stops it here, before any request.
         """
         if to is None:
             to = self._default_recipients()
@@ -247,6 +249,7 @@ class ClockworkHook(BaseHook):
             raise ClockworkInputError(str(error)) from None
         if message.sender is None and self.settings.default_sender:
             message = replace(message, sender=self.settings.default_sender)
+        self._route(*self._send_endpoint(message))
         return numbers, message
 
     def default_receipt_request(self) -> ReceiptRequest | None:
@@ -550,9 +553,11 @@ class ClockworkHook(BaseHook):
         Messages without a sender get the connection's default sender.
         """
         try:
-            return prepare_personalised(messages, default_sender=self.settings.default_sender)
+            prepared = prepare_personalised(messages, default_sender=self.settings.default_sender)
         except InvalidInputError as error:
             raise ClockworkInputError(str(error)) from None
+        self._route(xml_api.SEND_PATH, xml_api.CONTENT_TYPE)
+        return prepared
 
     def send_messages(self, messages: object, on_batch: BatchCallback | None = None) -> PersonalisedResult:
         """

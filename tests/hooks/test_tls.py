@@ -147,3 +147,22 @@ def test_a_ca_bundle_that_is_not_there_is_named_before_any_request(
     assert tested is False
     assert str(missing) in message
     assert SendReply.requests_read == 0
+
+
+def test_the_notifier_logs_an_unusable_ca_bundle_and_sends_nothing(
+    monkeypatch, https_server, tmp_path, log_text
+) -> None:
+    from airflow_provider_clockwork.notifications.clockwork import ClockworkNotifier
+    from tests.notifications.test_clockwork import task_context
+
+    base_url, _ = https_server
+    use_https(monkeypatch, base_url)
+    missing = tmp_path / "no-such-bundle.pem"
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(missing))
+
+    ClockworkNotifier(to="447700900123", content="load failed")(task_context())
+
+    logged = log_text()
+    assert f"Clockwork notification was not sent: Cannot post to Clockwork at {base_url}" in logged
+    assert str(missing) in logged
+    assert SendReply.requests_read == 0
