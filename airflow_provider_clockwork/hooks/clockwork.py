@@ -352,10 +352,8 @@ class ClockworkHook(BaseHook):
         # Read the connection, open the session and work out the route of ``endpoint`` (path,
         # content type) here, before any request: worker threads only post (Airflow's task
         # API is not thread-safe).
-        _ = self.settings
         self._route(*endpoint)
         workers = min(self.max_concurrent_requests, len(groups))
-        self.get_conn()
         answers: dict[int, SendResult] = {}
         failures: list[tuple[int, Exception]] = []
         progress = BatchProgress(self.log, len(groups))

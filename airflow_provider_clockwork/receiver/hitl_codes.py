@@ -77,9 +77,14 @@ def _waiting_states() -> tuple[str, ...]:
     return (TaskInstanceState.RUNNING, TaskInstanceState.AWAITING_INPUT, TaskInstanceState.DEFERRED)
 
 
+def _waiting(state: str | None, asked: bool, answered: bool) -> bool:
+    """A task instance waits for an answer: in a waiting state, with a request and no response yet."""
+    return state in _waiting_states() and asked and not answered
+
+
 def _waits(ti: TaskInstance) -> bool:
     detail = ti.hitl_detail
-    return ti.state in _waiting_states() and detail is not None and not detail.response_received
+    return _waiting(ti.state, detail is not None, detail is not None and detail.response_received)
 
 
 def _same_task_instance() -> Any:
@@ -128,20 +133,19 @@ def _codes_held(session: Session) -> tuple[set[str], set[str]]:
     from airflow.models.taskinstance import TaskInstance as TI
     from sqlalchemy import or_, select
 
-    waiting_states = _waiting_states()
     query = (
         select(Stored.key, TI.state, HITLDetail.ti_id, HITLDetail.responded_at)
         .join(TI, _same_task_instance())
         .outerjoin(HITLDetail, HITLDetail.ti_id == TI.id)
         .where(
             Stored.key.startswith(HITL_CODE_KEY_PREFIX),
-            or_(TI.state.in_(waiting_states), Stored.updated_at > datetime.now(UTC) - RECENT),
+            or_(TI.state.in_(_waiting_states()), Stored.updated_at > datetime.now(UTC) - RECENT),
         )
     )
     in_use: set[str] = set()
     lately: set[str] = set()
     for key, state, asked, responded_at in session.execute(query):
-        waits = state in waiting_states and asked is not None and responded_at is None
+        waits = _waiting(state, asked is not None, responded_at is not None)
         (in_use if waits else lately).add(_code_of(key))
     return in_use, lately - in_use
 
