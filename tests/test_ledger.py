@@ -272,3 +272,37 @@ def test_whatever_ends_a_send_what_it_obtained_is_written_first() -> None:
             log_plan=lambda pending: None,
         )
     assert chunk_ids(accessor.values["clockwork_sent.0"]) == {"447700900123": "ID_1"}
+
+
+@pytest.mark.parametrize("level", [logging.INFO, logging.DEBUG])
+def test_a_retry_names_at_most_ten_skipped_numbers_at_info_and_all_of_them_only_at_debug(
+    caplog: pytest.LogCaptureFixture, level: int
+) -> None:
+    from airflow_provider_clockwork.operators._ledgered_send import NUMBERS, skip_earlier
+    from airflow_provider_clockwork.protocol.results import SendResult
+
+    numbers = [f"4477009{index:05d}" for index in range(25)]
+    sent = SendLedger.for_task({**context(), "task_state_store": FakeTaskStateStore()})
+    assert sent is not None
+    sent.record({number: f"ID_{number}" for number in numbers[:20]})
+    labelled: list[str] = []
+
+    def label(number: str) -> str:
+        labelled.append(number)
+        return number
+
+    caplog.set_level(level, logger="retry")
+    pending = skip_earlier(logging.getLogger("retry"), sent, numbers, SendResult(), NUMBERS, label, str)
+
+    assert pending == numbers[20:]
+    (counted,) = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    first_ten = ", ".join(numbers[:10])
+    assert counted == (
+        f"20 number(s) got a message ID in an earlier try and are skipped: {first_ten} and 10 more."
+    )
+    listed = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    if level == logging.DEBUG:
+        assert listed == [f"Skipped, sent in an earlier try: {', '.join(numbers[:20])}"]
+    else:
+        assert listed == []
+        assert labelled == numbers[:10]  # the full list is never even built

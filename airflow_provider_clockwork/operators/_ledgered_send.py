@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +75,17 @@ def sample(keys: Sequence[str], label: Callable[[str], str] = str) -> str:
     return f"{shown} and {rest:,} more" if rest > 0 else shown
 
 
+class Listing:
+    """Every key, for a DEBUG line: joined only when that line is written, which it seldom is."""
+
+    def __init__(self, keys: Iterable[Any], label: Callable[[Any], str] = str) -> None:
+        self.keys = keys
+        self.label = label
+
+    def __str__(self) -> str:
+        return ", ".join(map(self.label, self.keys))
+
+
 def push_partial(context: Mapping[str, Any], keys: Sequence[str], result: SendResult) -> None:
     """The IDs obtained so far, under ``message_ids``, in the order of ``keys``."""
     ti = context.get("ti")
@@ -109,7 +120,7 @@ def skip_earlier(
             wording.noun,
             sample(skipped, label),
         )
-        log.debug("Skipped, sent in an earlier try: %s", ", ".join(map(label, skipped)))
+        log.debug("Skipped, sent in an earlier try: %s", Listing(skipped, label))
     if earlier.fingerprints - {ledger.sending}:
         log.info(
             "The text renders differently from the one an earlier try sent (e.g. a template naming the "

@@ -111,7 +111,7 @@ class ClockworkSendPersonalisedSmsOperator(BaseOperator):
         return {client_id: result.message_ids[client_id] for client_id in by_id}
 
     def _log_plan(self, messages: list[PersonalisedSms]) -> None:
-        from airflow_provider_clockwork.operators._ledgered_send import sample
+        from airflow_provider_clockwork.operators._ledgered_send import Listing, sample
         from airflow_provider_clockwork.protocol.personalised import MAX_MESSAGES_PER_XML_REQUEST
 
         requests = -(-len(messages) // MAX_MESSAGES_PER_XML_REQUEST)
@@ -127,6 +127,6 @@ class ClockworkSendPersonalisedSmsOperator(BaseOperator):
             requests,
             sum(sms.message.measure.parts for sms in messages),
         )
-        self.log.debug("Sending: %s", ", ".join(sms.label for sms in messages))
+        self.log.debug("Sending: %s", Listing(messages, lambda sms: sms.label))
         if altered:
             self.log.info("Characters outside GSM-7 replaced or removed in: %s.", sample(altered))

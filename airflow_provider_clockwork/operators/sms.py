@@ -121,7 +121,7 @@ class ClockworkSendSmsOperator(BaseOperator):
         return {number: result.message_ids[number] for number in numbers}
 
     def _log_plan(self, numbers: list[str], message: Message) -> None:
-        from airflow_provider_clockwork.operators._ledgered_send import sample
+        from airflow_provider_clockwork.operators._ledgered_send import Listing, sample
 
         self.log.info(
             "Texting %d number(s) (%s), %d %s character(s) in %d part(s), about %d credit(s).",
@@ -132,7 +132,7 @@ class ClockworkSendSmsOperator(BaseOperator):
             message.measure.parts,
             message.measure.parts * len(numbers),
         )
-        self.log.debug("Texting: %s", ", ".join(numbers))
+        self.log.debug("Texting: %s", Listing(numbers))
         if message.invalid_char_action is not None and message.arrives_as != message.content:
             self.log.info(
                 "invalid_char_action=%r: the text arrives as %r.",

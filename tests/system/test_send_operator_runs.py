@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from airflow_provider_clockwork.protocol.delivery import parse_form_receipt
@@ -22,6 +24,23 @@ def run_send(airflow_home, emulator, to, content, retries=0, **env):
         CLOCKWORK_TEST_RETRIES=str(retries),
         **env,
     )
+
+
+def listed_at_info(output: str, pattern: str) -> list[tuple[int, list[str]]]:
+    """Each line matching ``pattern`` (a count, then a sample): the count and the numbers named.
+
+    The sample names at most 10 numbers, then how many more, and they add up to the count.
+    Airflow 2.11's ``dags test`` prints each line twice: a line is taken once.
+    """
+    found = []
+    for count_text, sample in dict.fromkeys(re.findall(pattern, output)):
+        count = int(count_text)
+        shown, _, rest = sample.partition(" and ")
+        named = shown.split(", ")
+        assert len(named) == min(count, 10), sample
+        assert rest == (f"{count - 10:,} more" if count > 10 else ""), sample
+        found.append((count, named))
+    return found
 
 
 def times_texted(emulator) -> dict[str, int]:
@@ -118,6 +137,13 @@ def test_retry_after_a_failed_batch_texts_each_number_exactly_once(airflow_home,
     after_failure = {n for r in requests[requests.index(failed) + 1 :] for n in r["numbers"]}
     assert set(failed["numbers"]) <= after_failure
     assert sum(len(r["numbers"]) for r in requests) == len(NUMBERS) + len(failed["numbers"])
+    # Phone numbers are personal data: INFO lines give counts and at most 10 numbers.
+    texting = listed_at_info(run.output, r"Texting (\d+) number\(s\) \((.*?)\), ")
+    (skipped,) = listed_at_info(
+        run.output, r"(\d+) number\(s\) got a message ID in an earlier try and are skipped: (.*?)\.(?:\s|$)"
+    )
+    assert [count for count, _ in texting] == [len(NUMBERS), len(NUMBERS) - skipped[0]]
+    assert "Texting: " not in run.output  # the full list is a DEBUG line
 
 
 def test_retry_after_a_partial_error_texts_each_number_exactly_once(airflow_home, clockwork_emulator):
