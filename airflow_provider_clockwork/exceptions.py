@@ -81,6 +81,8 @@ class ClockworkSendError(ClockworkError):
 
     def __str__(self) -> str:
         # Built on demand: a multi-batch send adds the earlier batches' progress before re-raising.
+        if not (self.result.message_ids or self.result.errors or self.unknown or self.unsent):
+            return self.reason  # a request that carried no message (the credit check)
         return f"{self.reason} {describe_progress(self.result, self.unknown, self.unsent)}"
 
 

@@ -35,6 +35,9 @@ XML_ACCOUNT_ENDPOINTS: dict[str, tuple[str, Callable[[EmulatorState], bytes]]] =
 
 def serve_credit(handler: Handler, method: str, target: SplitResult) -> None:
     """``/http/credit.aspx``: the key as a parameter (GET or form POST), ``Credit: N`` back."""
+    if method not in ("GET", "POST"):
+        handler.refuse_method(method, target, ("GET", "POST"))
+        return
     body = handler.read_body()
     if body is None:
         return

@@ -2,8 +2,9 @@
 
 For end-to-end tests (ours and our users') against the emulator: the run happens
 in a subprocess exactly as a user would start it, then task states and XComs are
-read back from the run's metadata database. ``airflow dags test`` exits 0 even
-when tasks fail on Airflow 3, so callers must look at the states, not the exit code.
+read back from the run's metadata database. The exit code of ``airflow dags test``
+does not say which tasks failed (and Airflow versions set it differently), so callers
+must look at the states.
 
 Why the database and not a public interface: none reads this on both Airflow 2.11 and 3.x.
 No CLI command reads XComs on either, nor try numbers (``tasks states-for-dag-run -o json``

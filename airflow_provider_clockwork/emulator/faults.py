@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 MAX_FAULT_SECONDS = 60.0
@@ -31,10 +32,8 @@ TRUNCATE = "truncate"
 DRIP = "drip"
 REQUEST_ERROR = "request_error"
 
-BAD_GATEWAY_PAGE = "<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>"
-SERVER_ERROR_PAGE = (
-    "<html><head><title>500 Internal Server Error</title></head><body>Internal Server Error</body></html>"
-)
+PAGE_OF_THE_STATUS: Any = object()
+"""A status fault's default body: replaced by the :func:`error_page` of its status."""
 GARBAGE_BODY = "<html><body>Service temporarily unavailable</body></html>"
 INJECTED_ERROR_TEXT = "Error injected by the emulator"
 
@@ -80,8 +79,8 @@ def _times(value: Any) -> int:
 
 _KIND_FIELDS: dict[str, dict[str, _Field]] = {
     DELAY: {"seconds": _Field(_seconds)},
-    STATUS: {"status": _Field(_status, 502), "body": _Field(str, BAD_GATEWAY_PAGE)},
-    STATUS_AFTER: {"status": _Field(_status, 500), "body": _Field(str, SERVER_ERROR_PAGE)},
+    STATUS: {"status": _Field(_status, 502), "body": _Field(str, PAGE_OF_THE_STATUS)},
+    STATUS_AFTER: {"status": _Field(_status, 500), "body": _Field(str, PAGE_OF_THE_STATUS)},
     RESET_BEFORE: {},
     RESET_AFTER: {},
     GARBAGE: {"body": _Field(str, GARBAGE_BODY)},
@@ -144,7 +143,18 @@ def fault_from_dict(spec: Mapping[str, Any]) -> Fault:
     on = spec.get("on", ON_SEND)
     if on not in FAULT_TARGETS:
         raise FaultError(f"fault {kind!r}: 'on' must be one of {', '.join(FAULT_TARGETS)}, not {on!r}")
+    if settings.get("body") is PAGE_OF_THE_STATUS:
+        settings["body"] = error_page(settings["status"])
     return Fault(kind=kind, times=times, on=on, **settings)
+
+
+def error_page(status: int) -> str:
+    """The HTML page a proxy or web server answers ``status`` with, e.g. ``503 Service Unavailable``."""
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    return f"<html><head><title>{status} {phrase}</title></head><body>{phrase}</body></html>"
 
 
 def _setting(spec: Mapping[str, Any], name: str, field: _Field) -> Any:

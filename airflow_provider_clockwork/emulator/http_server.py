@@ -131,6 +131,16 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.route("POST")
 
+    # Other methods reach the routes too, to be refused with 405 as a web server does (not 501).
+    def do_PUT(self) -> None:
+        self.route("PUT")
+
+    def do_DELETE(self) -> None:
+        self.route("DELETE")
+
+    def do_PATCH(self) -> None:
+        self.route("PATCH")
+
     def route(self, method: str) -> None:
         """Serve the request at ``self.path``; the emulator's handler maps paths to the APIs it plays."""
         raise NotImplementedError

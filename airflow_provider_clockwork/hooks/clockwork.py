@@ -482,7 +482,7 @@ class ClockworkHook(BaseHook):
             except _transport.ROUTE_ERRORS as error:
                 raise ClockworkConfigError(
                     f"Cannot post to Clockwork at {url} with this environment's settings "
-                    f"(CA bundle, proxy): {error}. Nothing was sent."
+                    f"(CA bundle, proxy): {str(error).rstrip('.')}. Nothing was sent."
                 ) from None
             route = self._routes.setdefault((path, content_type), found)
         return route
@@ -499,7 +499,7 @@ class ClockworkHook(BaseHook):
                 unsent=numbers,
             )
         return ClockworkTransportError(
-            f"The request to {url} failed after it was sent ({kind}: {error}).", unknown=numbers
+            f"The request to {url} failed and may have reached Clockwork ({kind}: {error}).", unknown=numbers
         )
 
     def _read_reply(

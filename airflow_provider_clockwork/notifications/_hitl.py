@@ -18,15 +18,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_clockwork.ledger.stores import TaskScope
 from airflow_provider_clockwork.protocol.gsm import InvalidCharAction
 from airflow_provider_clockwork.protocol.hitl import compose_question, is_code, reply_instructions
 from airflow_provider_clockwork.receiver.records import hitl_code_key
 from airflow_provider_clockwork.receiver.settings import TOKEN_HEADER
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,8 @@ def reserve_code(conn_id: str, task: TaskScope | None) -> str:
 
     The token goes in a header, never in the URL, so no error message or log carries it.
     """
+    import requests
+
     from airflow_provider_clockwork.exceptions import ClockworkError
     from airflow_provider_clockwork.hooks.clockwork import ClockworkHook
 

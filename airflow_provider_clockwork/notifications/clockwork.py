@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from airflow_provider_clockwork.hooks.clockwork import ClockworkHook
     from airflow_provider_clockwork.notifications._attempts import AlertDelivery
     from airflow_provider_clockwork.notifications._once import RunAlerts
+    from airflow_provider_clockwork.protocol.fit import Cut
     from airflow_provider_clockwork.protocol.message import Message
 
 
@@ -192,9 +193,10 @@ class ClockworkNotifier(BaseNotifier):
         from airflow_provider_clockwork.notifications._once import RunAlerts
 
         try:
+            content, cut = self._fitted_content()
             numbers, message = hook.prepare(
                 self.to,
-                self._fitted_content(),
+                content,
                 self.sender,
                 self.long,
                 self.invalid_char_action,
@@ -210,6 +212,14 @@ class ClockworkNotifier(BaseNotifier):
         )
         if run_alerts is not None:
             numbers = run_alerts.claim(numbers)
+        if cut is not None and numbers:  # said only of a text that is going out
+            self.log.warning(
+                "Clockwork alert cut to fit: %d character(s) left out, %d %s character(s) sent "
+                "(truncate=False sends nothing instead).",
+                cut.dropped,
+                cut.length,
+                cut.encoding,
+            )
         if self.question is not None and not self._remember_question(numbers):
             return None
         return AlertDelivery(numbers, self.retry_policy, self.log), message, run_alerts
@@ -227,8 +237,8 @@ class ClockworkNotifier(BaseNotifier):
             return False
         return True
 
-    def _fitted_content(self) -> object:
-        """The rendered content, cut to fit when it is over the limit and ``truncate`` is on.
+    def _fitted_content(self) -> tuple[object, Cut | None]:
+        """The rendered content, cut to fit when it is over the limit and ``truncate`` is on, and the cut.
 
         A Human-in-the-loop question without ``content`` is composed (its subject cut, never
         its options or code); one of the user's own is never cut where that loses the code.
@@ -241,10 +251,10 @@ class ClockworkNotifier(BaseNotifier):
         try:
             action = check_invalid_char_action(self.invalid_char_action)
         except ValueError:
-            return self.content  # the send's own checks name the bad value
+            return self.content, None  # the send's own checks name the bad value
         if self.question is not None and self.content is None:
             try:
-                return self.question.default_content(self.long, action)
+                return self.question.default_content(self.long, action), None
             except InvalidInputError as error:
                 raise ClockworkInputError(str(error)) from None
         if self.content is None:
@@ -253,24 +263,17 @@ class ClockworkNotifier(BaseNotifier):
                 "does it compose its text (the question) itself."
             )
         if not self.truncate or not isinstance(self.content, str):
-            return self.content
+            return self.content, None
         cut = cut_to_fit(self.content, self.long, action)
         if cut is None:
-            return self.content
+            return self.content, None
         code = self.question.code if self.question is not None else None
         if code and code in self.content and code not in cut.text:
             raise ClockworkInputError(
                 f"The question is over the limit and cutting it to fit would drop its reply code {code}: "
                 f"shorten the content, put {{{{ hitl_reply }}}} first, or set long=True."
             )
-        self.log.warning(
-            "Clockwork alert cut to fit: %d character(s) left out, %d %s character(s) sent "
-            "(truncate=False sends nothing instead).",
-            cut.dropped,
-            cut.length,
-            cut.encoding,
-        )
-        return cut.text
+        return cut.text, cut
 
     def _attempt(self, hook: ClockworkHook, delivery: AlertDelivery, message: Message) -> None:
         from airflow_provider_clockwork.exceptions import ClockworkSendError

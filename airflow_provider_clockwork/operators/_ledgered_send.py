@@ -183,7 +183,7 @@ def send_with_ledger(
                 f"{error} Not retried: Clockwork's Error {error.code} is permanent."
             ) from error
         raise
-    log.info("Clockwork accepted %d %s(s).", len(result.message_ids), wording.noun)
+    log_accepted(log, result, earlier=len(keys) - len(pending), wording=wording)
     if result.errors:
         push_partial(context, keys, result)
         refused = (
@@ -276,6 +276,21 @@ class Recorder:
             " Texted in this try but not recorded for retries (the retry ledger could not be "
             f"written), so a retry texts them again: {', '.join(unwritten)}."
         )
+
+
+def log_accepted(log: logging.Logger | Any, result: SendResult, earlier: int, wording: Wording) -> None:
+    """What this try got accepted; after a retry, also how many have an ID across the tries."""
+    accepted = len(result.message_ids) - earlier
+    if earlier:
+        log.info(
+            "Clockwork accepted %d %s(s) in this try; %d have a message ID, %d of them from earlier tries.",
+            accepted,
+            wording.noun,
+            len(result.message_ids),
+            earlier,
+        )
+    else:
+        log.info("Clockwork accepted %d %s(s).", accepted, wording.noun)
 
 
 def permanent_note(result: SendResult, label: Callable[[str], str]) -> str:

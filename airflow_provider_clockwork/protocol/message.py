@@ -167,17 +167,30 @@ def check_content(
         if invalid_char_action is None or arriving == text
         else f" once {_setting(invalid_char_action)} applies"
     )
+    counted = _how_counted(size, arriving)
     if not long and size.length > size.single_limit:
         raise InvalidInputError(
             f"Content is {size.length} {size.encoding} characters{as_sent}, over the {size.single_limit} "
-            f"of one message; use long=True to join up to {size.long_limit}: {text[:40]!r}…"
+            f"of one message{counted}; use long=True to join up to {size.long_limit}: {text[:40]!r}…"
         )
     if size.length > size.long_limit:
         raise InvalidInputError(
             f"Content is {size.length} {size.encoding} characters{as_sent}, over the {size.long_limit} "
-            f"that a long message ({size.parts} parts; at most 3) can carry: {text[:40]!r}…"
+            f"that a long message ({size.parts} parts; at most 3) can carry{counted}: {text[:40]!r}…"
         )
     return text, size
+
+
+def _how_counted(size: TextMeasure, text: str) -> str:
+    """Why the length is not the number of characters the user sees, when it is not."""
+    if size.length == len(text):
+        return ""
+    if size.is_gsm7:
+        return " (as a phone counts them: each of { } [ ] ~ | ^ € \\ counts as two)"
+    return (
+        " (as a phone counts them: an emoji, or another character outside the "
+        "Basic Multilingual Plane, counts as two)"
+    )
 
 
 def check_sender(sender: object) -> str | None:

@@ -311,11 +311,20 @@ def test_faults_from_the_command_line(text: str, expected: dict[str, Any]) -> No
     assert fault_from_text(text).to_dict() == expected
 
 
-def test_a_status_fault_defaults_to_a_bad_gateway_page() -> None:
-    fault = fault_from_dict({"kind": "status"})
+@pytest.mark.parametrize(
+    ("spec", "status", "title"),
+    [
+        ({"kind": "status"}, 502, "502 Bad Gateway"),
+        ({"kind": "status", "status": 503}, 503, "503 Service Unavailable"),
+        ({"kind": "status_after"}, 500, "500 Internal Server Error"),
+        ({"kind": "status", "status": 599}, 599, "599 Error"),
+    ],
+)
+def test_a_status_fault_without_a_body_answers_the_page_of_its_status(spec, status, title) -> None:
+    fault = fault_from_dict(spec)
 
-    assert fault.status == 502
-    assert "Bad Gateway" in fault.body
+    assert fault.status == status
+    assert f"<title>{title}</title>" in fault.body
 
 
 @pytest.mark.parametrize(

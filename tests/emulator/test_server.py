@@ -505,6 +505,10 @@ def test_inspection_calls_are_not_logged_as_requests(clockwork_emulator: Clockwo
         ("POST", "/", 404),
         ("GET", "/_emulator/nothing", 404),
         ("POST", "/_emulator/messages", 405),
+        ("PUT", "/http/send.aspx", 405),
+        ("DELETE", "/xml/send.aspx", 405),
+        ("PATCH", "/xml/credit.aspx", 405),
+        ("PUT", "/http/credit.aspx", 405),
     ],
 )
 def test_unknown_paths_are_not_found(

@@ -56,6 +56,22 @@ def test_a_shared_notifier_texts_once_per_run_however_many_tasks_fail(clockwork_
     assert all(ONCALL not in key and ONCALL not in str(value) for key, value in store.snapshot().items())
 
 
+def test_an_alert_already_sent_in_the_run_says_nothing_of_a_cut(
+    clockwork_connection, store, log_text, caplog
+) -> None:
+    long_alert = notifier(content="{{ ti.task_id }} failed: " + "x" * 300)
+
+    long_alert(failed_task("extract"))
+    assert "Clockwork alert cut to fit" in log_text()
+    caplog.clear()
+    long_alert(failed_task("load"))  # the run's on-call was texted: nothing goes out
+
+    logged = log_text()
+    assert len(clockwork_connection.messages()) == 1
+    assert "already alerted" in logged
+    assert "cut to fit" not in logged
+
+
 def test_each_recipient_is_counted_on_its_own(clockwork_connection, store) -> None:
     notifier(to=ONCALL)(failed_task("extract"))
     notifier(to=f"{ONCALL},447700900456")(failed_task("load"))

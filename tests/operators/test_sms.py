@@ -54,9 +54,13 @@ def test_templates_render_numbers_and_text() -> None:
 
 @pytest.mark.parametrize(
     "module",
-    ["airflow_provider_clockwork.operators.sms", "airflow_provider_clockwork.operators.personalised"],
+    [
+        "airflow_provider_clockwork.operators.sms",
+        "airflow_provider_clockwork.operators.personalised",
+        "airflow_provider_clockwork.notifications.clockwork",
+    ],
 )
-def test_importing_the_operator_module_loads_no_http_stack(tmp_path, module) -> None:
+def test_importing_what_a_dag_file_imports_loads_no_http_stack(tmp_path, module) -> None:
     # Measured against what Airflow's own BaseOperator import already loads (Airflow 2 loads requests).
     code = (
         "import sys\n"

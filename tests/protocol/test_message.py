@@ -290,6 +290,19 @@ def test_unicode_text_over_70_needs_long_unless_replaced() -> None:
         prepare_message(ACCENTED_160)
 
 
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        pytest.param("\U0001f680" * 36, "72 Unicode characters, over the 70 of one message (as", id="emoji"),
+        pytest.param("{" * 81, "162 GSM-7 characters, over the 160 of one message (as a", id="extension"),
+        pytest.param("a" * 161, "161 GSM-7 characters, over the 160 of one message; use", id="plain"),
+    ],
+)
+def test_a_length_a_user_would_not_count_says_how_it_is_counted(content: str, says: str) -> None:
+    with pytest.raises(InvalidInputError, match=re.escape(says)):
+        prepare_message(content)
+
+
 def test_error_action_refuses_text_outside_gsm7_naming_the_characters() -> None:
     with pytest.raises(InvalidInputError, match="invalid_char_action='error'") as raised:
         prepare_message("Zoë\u2019s build \U0001f680 failed", invalid_char_action="error")

@@ -143,6 +143,10 @@ def test_retry_after_a_failed_batch_texts_each_number_exactly_once(airflow_home,
         run.output, r"(\d+) number\(s\) got a message ID in an earlier try and are skipped: (.*?)\.(?:\s|$)"
     )
     assert [count for count, _ in texting] == [len(NUMBERS), len(NUMBERS) - skipped[0]]
+    assert (
+        f"Clockwork accepted {len(NUMBERS) - skipped[0]} number(s) in this try; {len(NUMBERS)} have a "
+        f"message ID, {skipped[0]} of them from earlier tries."
+    ) in run.output
     assert "Texting: " not in run.output  # the full list is a DEBUG line
 
 
