@@ -23,6 +23,8 @@ from airflow_provider_clockwork.protocol.results import SendResult
 DEFAULT_ATTEMPTS = 3
 DEFAULT_RETRY_DELAY = 5.0
 DEFAULT_RETRY_WITHIN = 60.0
+MIN_REQUEST_SECONDS = 1.0
+"""No attempt starts with less time than this left, and no request gets a shorter timeout."""
 
 
 def _seconds(value: float | timedelta, name: str) -> float:
@@ -35,8 +37,8 @@ def _seconds(value: float | timedelta, name: str) -> float:
 @dataclass(frozen=True)
 class RetryPolicy:
     """How hard an alert tries: ``attempts`` in all, waiting ``delay`` seconds before the second
-    and twice as long before each next one, none starting more than ``within`` seconds after the
-    first; each request may take at most its share of ``within``."""
+    and twice as long before each next one, every attempt over ``within`` seconds after the first
+    started: each request may take at most its share of ``within`` (see :meth:`request_share`)."""
 
     attempts: int = DEFAULT_ATTEMPTS
     delay: float = DEFAULT_RETRY_DELAY
@@ -47,15 +49,31 @@ class RetryPolicy:
         """The policy, or ``ValueError`` naming the bad argument (raised when the DAG is parsed)."""
         if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
             raise ValueError(f"attempts {attempts!r} must be a whole number, 1 or more.")
-        return cls(attempts, _seconds(delay, "retry_delay"), _seconds(within, "retry_within"))
+        window = _seconds(within, "retry_within")
+        if window < MIN_REQUEST_SECONDS:
+            raise ValueError(
+                f"retry_within {within!r} must be at least {MIN_REQUEST_SECONDS:g} second: "
+                "every attempt must end within it."
+            )
+        return cls(attempts, _seconds(delay, "retry_delay"), window)
 
     def wait_before(self, attempt: int) -> float:
         return 0.0 if attempt <= 1 else self.delay * 2 ** (attempt - 2)
 
-    def request_timeout(self, configured: float) -> float:
-        """The connection's timeout, capped so that every attempt fits in ``within``."""
-        share = self.within / self.attempts
-        return min(configured, share) if share > 0 else configured
+    def attempts_that_fit(self) -> int:
+        """How many attempts can start within ``within`` when each fails at once."""
+        count, waited = 1, 0.0
+        while count < self.attempts and waited + self.wait_before(count + 1) <= self.within:
+            count += 1
+            waited += self.wait_before(count)
+        return count
+
+    def request_share(self) -> float:
+        """Seconds a request may take so that those attempts and the waits between them end within
+        ``within``, however long Clockwork takes to answer (15 s by default: (60 - 5 - 10) / 3)."""
+        count = self.attempts_that_fit()
+        waits = sum(self.wait_before(attempt) for attempt in range(2, count + 1))
+        return max((self.within - waits) / count, MIN_REQUEST_SECONDS)
 
 
 class AlertDelivery:
@@ -85,10 +103,15 @@ class AlertDelivery:
         if not self.pending or self.attempt >= self.policy.attempts:
             return None
         wait = self.policy.wait_before(self.attempt + 1)
-        if self.attempt and self.clock() + wait - self.started > self.policy.within:
+        if self.attempt and self.clock() + wait - self.started > self.policy.within - MIN_REQUEST_SECONDS:
             return None
         self.attempt += 1
         return wait
+
+    def request_timeout(self, configured: float) -> float:
+        """The connection's timeout for this attempt, cut to its share and to the time left."""
+        left = self.policy.within - (self.clock() - self.started)
+        return min(configured, self.policy.request_share(), max(left, MIN_REQUEST_SECONDS))
 
     def succeeded(self, answer: SendResult) -> None:
         self.result.update(answer)

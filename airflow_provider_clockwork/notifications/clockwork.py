@@ -278,7 +278,7 @@ class ClockworkNotifier(BaseNotifier):
     def _attempt(self, hook: ClockworkHook, delivery: AlertDelivery, message: Message) -> None:
         from airflow_provider_clockwork.exceptions import ClockworkSendError
 
-        hook.timeout = self.retry_policy.request_timeout(hook.settings.timeout)
+        hook.timeout = delivery.request_timeout(hook.settings.timeout)
         try:
             delivery.succeeded(hook.send_message(delivery.pending, message))
         except ClockworkSendError as error:

@@ -156,6 +156,7 @@ def test_the_connection_recipient_is_texted_when_to_is_not_given(monkeypatch, cl
         pytest.param({"attempts": 0}, "attempts 0", id="no-attempts"),
         pytest.param({"retry_delay": -1}, "retry_delay -1", id="negative-delay"),
         pytest.param({"retry_within": "a minute"}, "retry_within 'a minute'", id="text-window"),
+        pytest.param({"retry_within": 0}, "retry_within 0 must be at least 1 second", id="no-window"),
         pytest.param({"once_per": "task"}, "once_per 'task'", id="unknown-once-per"),
     ],
 )
@@ -185,3 +186,26 @@ def test_no_attempt_starts_after_the_time_allowed() -> None:
         clock.now += wait + 1  # each attempt takes a second, and fails
 
     assert waits == [0.0, 5.0, 10.0, 20.0]  # a fifth would start 40 s later, past the minute
+
+
+@pytest.mark.parametrize(
+    ("policy", "timeouts"),
+    [
+        pytest.param(RetryPolicy(), [15.0, 15.0, 15.0], id="default: (60 - 5 - 10) / 3"),
+        pytest.param(RetryPolicy(attempts=10, delay=5, within=60), [6.25] * 4, id="ten-asked-four-fit"),
+        pytest.param(RetryPolicy(attempts=2, delay=0, within=90), [30.0, 30.0], id="the-connection's-30"),
+    ],
+)
+def test_a_clockwork_that_never_answers_costs_an_alert_at_most_the_time_allowed(policy, timeouts) -> None:
+    import logging
+
+    clock = FakeClock()
+    delivery = AlertDelivery([ONCALL], policy, logging.getLogger(), clock)
+    used = []
+    while (wait := delivery.next_wait()) is not None:
+        clock.now += wait
+        used.append(delivery.request_timeout(configured=30.0))
+        clock.now += used[-1]  # the request hangs until its timeout
+
+    assert used == timeouts
+    assert clock.now <= policy.within
