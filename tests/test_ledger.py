@@ -23,6 +23,10 @@ from airflow_provider_clockwork.ledger import (
 class FakeTI:
     def __init__(self, task_id: str = "send", map_index: int = -1) -> None:
         self.dag_id, self.task_id, self.map_index = "dag", task_id, map_index
+        self.xcoms: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.xcoms[key] = value
 
 
 class FakeTaskStateStore:
@@ -306,3 +310,43 @@ def test_a_retry_names_at_most_ten_skipped_numbers_at_info_and_all_of_them_only_
     else:
         assert listed == []
         assert labelled == numbers[:10]  # the full list is never even built
+
+
+def test_a_retry_warns_of_the_numbers_a_failed_try_left_in_doubt(caplog: pytest.LogCaptureFixture) -> None:
+    from airflow_provider_clockwork.exceptions import ClockworkTransportError
+    from airflow_provider_clockwork.operators._ledgered_send import NUMBERS, send_with_ledger
+    from airflow_provider_clockwork.protocol.results import SendResult
+
+    accessor = FakeTaskStateStore()
+    numbers = ["447700900123", "447700900456", "447700900789"]
+
+    def lost_reply(pending: list[str], on_batch: Any) -> SendResult:
+        on_batch(SendResult(message_ids={pending[0]: "ID_1"}))
+        raise ClockworkTransportError(
+            "The reply was lost.", result=SendResult(message_ids={pending[0]: "ID_1"}), unknown=pending[1:]
+        )
+
+    def answered(pending: list[str], on_batch: Any) -> SendResult:
+        return SendResult(message_ids={number: f"ID_{number}" for number in pending})
+
+    def attempt(send: Any) -> SendResult:
+        return send_with_ledger(
+            log=logging.getLogger("retry"),
+            context=context(),
+            ledger=SendLedger.for_task({**context(), "task_state_store": accessor}),
+            keys=numbers,
+            result=SendResult(),
+            send=send,
+            wording=NUMBERS,
+            log_plan=lambda pending: None,
+        )
+
+    with pytest.raises(ClockworkTransportError, match="reply was lost"):
+        attempt(lost_reply)
+    caplog.set_level(logging.INFO, logger="retry")
+    result = attempt(answered)
+
+    assert result.message_ids == {numbers[0]: "ID_1", **{n: f"ID_{n}" for n in numbers[1:]}}
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning.startswith("2 number(s) may have been texted by an earlier try")
+    assert warning.endswith(f"may get the text twice: {numbers[1]}, {numbers[2]}.")

@@ -28,8 +28,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_clockwork.ledger.stores import (
@@ -49,6 +49,7 @@ __all__ = [
     "TaskStateStore",
     "VariableStore",
     "chunk_ids",
+    "chunk_in_doubt",
     "chunk_value",
     "fingerprint",
     "forget_ledger_of",
@@ -103,14 +104,19 @@ def fingerprint(*parts: Any) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
-def chunk_value(ids: Mapping[str, str], sending: str) -> dict[str, str]:
+def chunk_value(ids: Mapping[str, str], sending: str, in_doubt: Sequence[str] = ()) -> dict[str, str]:
     """What one chunk stores: its IDs as one JSON text, and the fingerprint of what was sent.
 
     One text rather than a JSON object of up to ``MAX_CHUNK_ENTRIES`` members: Airflow
     checks a stored value member by member (pydantic's ``JsonValue``) in the task, its
     supervisor and the API server, which made a write of 1,000 IDs cost about a third more.
+    A failed try adds the keys whose request may have reached Clockwork without an answer
+    (``in_doubt``), so that the retry that sends them again can say they may get it twice.
     """
-    return {"ids_json": json.dumps(ids, ensure_ascii=False, separators=(",", ":")), "sending": sending}
+    value = {"ids_json": json.dumps(ids, ensure_ascii=False, separators=(",", ":")), "sending": sending}
+    if in_doubt:
+        value["in_doubt_json"] = json.dumps(list(in_doubt), ensure_ascii=False, separators=(",", ":"))
+    return value
 
 
 def chunk_ids(chunk: Mapping[str, Any]) -> dict[str, str]:
@@ -126,12 +132,20 @@ def chunk_ids(chunk: Mapping[str, Any]) -> dict[str, str]:
     return ids if isinstance(ids, dict) else {}
 
 
+def chunk_in_doubt(chunk: Mapping[str, Any]) -> list[str]:
+    """The keys a stored chunk names as in doubt (see :func:`chunk_value`)."""
+    keys = json.loads(chunk.get("in_doubt_json") or "[]")
+    return [str(key) for key in keys] if isinstance(keys, list) else []
+
+
 @dataclass
 class Earlier:
-    """What earlier tries recorded: IDs by key, and the fingerprints of what they sent."""
+    """What earlier tries recorded: IDs by key, the fingerprints of what they sent, and the
+    keys whose outcome they could not know."""
 
     ids: dict[str, str]
     fingerprints: set[str]
+    in_doubt: set[str] = field(default_factory=set)
 
 
 class SendLedger:
@@ -156,6 +170,7 @@ class SendLedger:
         earlier = Earlier({}, set())
         for index, chunk in enumerate(self._chunks()):
             earlier.ids.update(chunk_ids(chunk))
+            earlier.in_doubt.update(chunk_in_doubt(chunk))
             earlier.fingerprints.add(chunk.get("sending", ""))
             self._next_chunk = index + 1
         return earlier
@@ -182,6 +197,11 @@ class SendLedger:
             self._next_chunk += 1
             for key in chunk:
                 del self._unwritten[key]
+
+    def note_in_doubt(self, keys: Sequence[str]) -> None:
+        """Store keys whose request may have reached Clockwork unanswered, in a chunk of their own."""
+        self.store.set(self.scope, self._key(self._next_chunk), chunk_value({}, self.sending, keys))
+        self._next_chunk += 1
 
     def record(self, message_ids: Mapping[str, str]) -> None:
         """Store these IDs (and any still held) at once."""

@@ -127,6 +127,15 @@ def skip_earlier(
             "try or a time): each %s that got the earlier text is still skipped, never texted twice.",
             wording.noun,
         )
+    again = [key for key in keys if key not in result.message_ids and ledger_key(key) in earlier.in_doubt]
+    if again:
+        log.warning(
+            "%d %s(s) may have been texted by an earlier try (its request may have reached Clockwork, "
+            "but no answer came back) and are sent again, so they may get the text twice: %s.",
+            len(again),
+            wording.noun,
+            sample(again, label),
+        )
     others = len(set(earlier.ids) - wanted)
     if others:
         log.info("%d %s(s) sent by an earlier try are not among this try's recipients.", others, wording.noun)
@@ -176,6 +185,7 @@ def send_with_ledger(
     except ClockworkSendError as error:
         result.update(error.result)
         push_partial(context, keys, result)
+        recorder.note_in_doubt(error.unknown)
         error.reason += recorder.unrecorded_note()
         if isinstance(error, ClockworkRequestError) and error.permanent:
             # Every try would send the same request and get the same answer.
@@ -263,6 +273,16 @@ class Recorder:
                 self.wording.noun,
                 sample(unwritten),
             )
+
+    def note_in_doubt(self, labels: Sequence[str]) -> None:
+        """Record what a failed send left in doubt (named by label), for the retry to warn of."""
+        if self.ledger is None or not labels:
+            return
+        keys_by_label = {label: key for key, label in self.labels.items()}
+        try:
+            self.ledger.note_in_doubt([keys_by_label.get(label, label) for label in labels])
+        except Exception as error:  # the send's own failure matters more; the retry only warns less
+            self.log.warning("Could not record in the retry ledger which numbers are in doubt: %s", error)
 
     def unwritten_labels(self) -> list[str]:
         unwritten = self.ledger.unwritten if self.ledger is not None else {}
