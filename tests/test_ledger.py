@@ -350,3 +350,20 @@ def test_a_retry_warns_of_the_numbers_a_failed_try_left_in_doubt(caplog: pytest.
     (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warning.startswith("2 number(s) may have been texted by an earlier try")
     assert warning.endswith(f"may get the text twice: {numbers[1]}, {numbers[2]}.")
+
+
+def test_numbers_in_doubt_are_kept_in_chunks_a_retry_reads_back_whole() -> None:
+    accessor = FakeTaskStateStore()
+    numbers = [f"4477{index:08d}" for index in range(2500)]
+    failed = SendLedger.for_task({**context(), "task_state_store": accessor})
+    assert failed is not None
+    failed.record({numbers[0]: "ID_1"})
+
+    failed.note_in_doubt(numbers[1:])
+
+    assert sorted(accessor.values) == [f"clockwork_sent.{index}" for index in range(4)]
+    retry = SendLedger.for_task({**context(), "task_state_store": accessor})
+    assert retry is not None
+    earlier = retry.load()
+    assert earlier.ids == {numbers[0]: "ID_1"}
+    assert earlier.in_doubt == set(numbers[1:])

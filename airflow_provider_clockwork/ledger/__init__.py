@@ -199,9 +199,11 @@ class SendLedger:
                 del self._unwritten[key]
 
     def note_in_doubt(self, keys: Sequence[str]) -> None:
-        """Store keys whose request may have reached Clockwork unanswered, in a chunk of their own."""
-        self.store.set(self.scope, self._key(self._next_chunk), chunk_value({}, self.sending, keys))
-        self._next_chunk += 1
+        """Store keys whose request may have reached Clockwork unanswered, in chunks of their own."""
+        for start in range(0, len(keys), MAX_CHUNK_ENTRIES):
+            in_doubt = keys[start : start + MAX_CHUNK_ENTRIES]
+            self.store.set(self.scope, self._key(self._next_chunk), chunk_value({}, self.sending, in_doubt))
+            self._next_chunk += 1
 
     def record(self, message_ids: Mapping[str, str]) -> None:
         """Store these IDs (and any still held) at once."""

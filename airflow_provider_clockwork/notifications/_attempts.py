@@ -37,8 +37,8 @@ def _seconds(value: float | timedelta, name: str) -> float:
 @dataclass(frozen=True)
 class RetryPolicy:
     """How hard an alert tries: ``attempts`` in all, waiting ``delay`` seconds before the second
-    and twice as long before each next one, every attempt over ``within`` seconds after the first
-    started: each request may take at most its share of ``within`` (see :meth:`request_share`)."""
+    and twice as long before each next one, every attempt ended within ``within`` seconds of the
+    first one's start: each request may take at most its share (see :meth:`request_share`)."""
 
     attempts: int = DEFAULT_ATTEMPTS
     delay: float = DEFAULT_RETRY_DELAY

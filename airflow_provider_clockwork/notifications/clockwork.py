@@ -213,16 +213,19 @@ class ClockworkNotifier(BaseNotifier):
         if run_alerts is not None:
             numbers = run_alerts.claim(numbers)
         if cut is not None and numbers:  # said only of a text that is going out
-            self.log.warning(
-                "Clockwork alert cut to fit: %d character(s) left out, %d %s character(s) sent "
-                "(truncate=False sends nothing instead).",
-                cut.dropped,
-                cut.length,
-                cut.encoding,
-            )
+            self._say_cut(cut)
         if self.question is not None and not self._remember_question(numbers):
             return None
         return AlertDelivery(numbers, self.retry_policy, self.log), message, run_alerts
+
+    def _say_cut(self, cut: Cut) -> None:
+        self.log.warning(
+            "Clockwork alert cut to fit: %d character(s) left out, %d %s character(s) sent "
+            "(truncate=False sends nothing instead).",
+            cut.dropped,
+            cut.length,
+            cut.encoding,
+        )
 
     def _remember_question(self, numbers: list[str]) -> bool:
         """Record a HITL question's code before it is sent; False (logged) when that failed."""
