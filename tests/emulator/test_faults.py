@@ -126,13 +126,13 @@ def test_truncate_sends_then_cuts_the_reply_short(
 
 @pytest.mark.parametrize("interface", INTERFACES)
 def test_drip_delivers_the_whole_reply_slowly(clockwork_emulator: ClockworkEmulator, interface: str) -> None:
-    clockwork_emulator.inject({"kind": "drip", "seconds": 0.6})
+    clockwork_emulator.inject({"kind": "drip", "seconds": 1.5})
     started = time.monotonic()
 
     # Each gap is short, so a read timeout shorter than the whole drip still gets everything.
-    reply = send(clockwork_emulator, interface, timeout=0.4)
+    reply = send(clockwork_emulator, interface, timeout=1.0)
 
-    assert time.monotonic() - started >= 0.5
+    assert time.monotonic() - started >= 1.4
     assert reply.content == normal_reply(clockwork_emulator, interface)
 
 
@@ -283,7 +283,7 @@ def test_stop_does_not_wait_for_a_delayed_reply() -> None:
     emulator.stop()
     thread.join(5)
 
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 10  # not the 30 s delay
     assert [type(error) for error in outcome] == [requests.ConnectionError]
 
 

@@ -15,10 +15,15 @@ from tests.receiver.running import connection_json, last_tries
 
 pytestmark = [pytest.mark.dags_test, needs_store]
 MODES = ["reschedule", "deferrable"]
+RECEIPTS_EXPECTED_WITHIN = 120  # the sensor's timeout where receipts come; it ends when they land
 
 
-def _run(airflow_home, dag_id, emulator, receiver_url):
-    return airflow_home.dags_test(dag_id, connection_json=connection_json(emulator.url, receiver_url))
+def _run(airflow_home, dag_id, emulator, receiver_url, sensor_timeout=RECEIPTS_EXPECTED_WITHIN):
+    return airflow_home.dags_test(
+        dag_id,
+        connection_json=connection_json(emulator.url, receiver_url),
+        CLOCKWORK_TEST_SENSOR_TIMEOUT=str(sensor_timeout),
+    )
 
 
 def test_the_rescheduled_sensor_succeeds_once_every_text_is_delivered(
@@ -47,7 +52,11 @@ def test_the_deferred_sensor_fails_naming_each_undelivered_number(airflow_home, 
 @pytest.mark.parametrize("mode", MODES)
 def test_a_receipt_that_never_comes_times_the_sensor_out(mode, airflow_home, receiver, clockwork_emulator):
     run = _run(
-        airflow_home, f"clockwork_test_delivery_{mode}", clockwork_emulator, "http://127.0.0.1:9/clockwork"
+        airflow_home,
+        f"clockwork_test_delivery_{mode}",
+        clockwork_emulator,
+        "http://127.0.0.1:9/clockwork",
+        sensor_timeout=8,
     )
 
     assert run.task_states == {"alert": "success", "wait_for_delivery": "failed"}, run.output[-5000:]

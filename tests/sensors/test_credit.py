@@ -62,7 +62,7 @@ def test_wrong_key_fails_instead_of_waiting(monkeypatch, clockwork_emulator) -> 
     [
         pytest.param({"kind": "status", "status": 503}, "HTTP 503", id="http-503"),
         pytest.param({"kind": "reset_before"}, "Connection aborted", id="connection-reset"),
-        pytest.param({"kind": "delay", "seconds": 2}, "ReadTimeout", id="read-timeout"),
+        pytest.param({"kind": "delay", "seconds": 4}, "ReadTimeout", id="read-timeout"),
         pytest.param({"kind": "garbage"}, "could not be read", id="unreadable-reply"),
         pytest.param({"kind": "request_error", "code": 99}, "Error 99", id="transient-clockwork-error"),
     ],
@@ -71,9 +71,7 @@ def test_a_failure_that_may_pass_is_a_poke_that_waits(
     monkeypatch, clockwork_emulator, log_text, fault, reason
 ):
     connection = {"conn_type": "clockwork", "password": "test-key", "host": clockwork_emulator.url}
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_CLOCKWORK_DEFAULT", json.dumps({**connection, "extra": {"timeout": 0.5}})
-    )
+    monkeypatch.setenv("AIRFLOW_CONN_CLOCKWORK_DEFAULT", json.dumps({**connection, "extra": {"timeout": 2}}))
     clockwork_emulator.inject({**fault, "on": "account"})
     sensor = ClockworkCreditSensor(task_id="enough_credit", min_credit=1)
 

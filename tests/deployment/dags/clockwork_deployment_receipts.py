@@ -27,6 +27,6 @@ with DAG(
         message_ids="{{ ti.xcom_pull(task_ids='alert') }}",
         deferrable=True,
         poke_interval=1,
-        timeout=240,
+        timeout=900,  # the test releases the receipt late in the tier; the run ends then
     )
     alert >> wait_for_delivery
