@@ -40,7 +40,7 @@ from airflow_provider_clockwork.hooks._batches import (
     concurrent_outcomes,
     sequential_outcomes,
 )
-from airflow_provider_clockwork.protocol import http_api, xml_api
+from airflow_provider_clockwork.protocol import xml_api
 from airflow_provider_clockwork.protocol.delivery import ReceiptRequest
 from airflow_provider_clockwork.protocol.errors import (
     InvalidInputError,
@@ -57,6 +57,7 @@ from airflow_provider_clockwork.protocol.personalised import (
 )
 from airflow_provider_clockwork.protocol.recipients import batches, normalise_recipients
 from airflow_provider_clockwork.protocol.results import SendResult, SmsError
+from airflow_provider_clockwork.protocol.send_interface import send_interface
 from airflow_provider_clockwork.receiver.settings import (
     ReceiverSettings,
     read_receiver_settings,
@@ -249,7 +250,7 @@ class ClockworkHook(BaseHook):
             raise ClockworkInputError(str(error)) from None
         if message.sender is None and self.settings.default_sender:
             message = replace(message, sender=self.settings.default_sender)
-        self._route(*self._send_endpoint(message))
+        self._route(*send_interface(message).endpoint)
         return numbers, message
 
     def default_receipt_request(self) -> ReceiptRequest | None:
@@ -329,7 +330,7 @@ class ClockworkHook(BaseHook):
             SendResult(),
             str,
             on_batch,
-            self._send_endpoint(message),
+            send_interface(message).endpoint,
         )
 
     def _send_batches(
@@ -382,23 +383,12 @@ class ClockworkHook(BaseHook):
     def send_batch(self, numbers: Sequence[str], message: Message) -> SendResult:
         """One request for at most 50 numbers; what the HTTP form cannot carry (Unicode text, an
         ``InvalidCharAction``, a receipt request) goes through the XML interface."""
-        key = self.settings.api_key
-        path, content_type = self._send_endpoint(message)
-        if message.needs_xml:
-            body = xml_api.send_document(key, numbers, message)
-            parse: Callable[..., SendResult | SmsError] = xml_api.parse_send_reply
-        else:
-            body = http_api.send_body(key, numbers, message)
-            parse = http_api.parse_send_reply
-        response = self._post(path, numbers, body, content_type)
-        return self._only_requested(numbers, self._read_reply(response, parse, "reply", numbers))
-
-    @staticmethod
-    def _send_endpoint(message: Message) -> tuple[str, str]:
-        """Where a message goes: the XML interface when the HTTP form cannot carry it, else the form."""
-        if message.needs_xml:
-            return xml_api.SEND_PATH, xml_api.CONTENT_TYPE
-        return http_api.SEND_PATH, http_api.FORM_CONTENT_TYPE
+        interface = send_interface(message)
+        body = interface.body(self.settings.api_key, numbers, message)
+        response = self._post(interface.path, numbers, body, interface.content_type)
+        return self._only_requested(
+            numbers, self._read_reply(response, interface.parse_reply, "reply", numbers)
+        )
 
     def _only_requested(self, numbers: Sequence[str], reply: SendResult) -> SendResult:
         result = SendResult(
