@@ -205,11 +205,6 @@ class SendLedger:
             self.store.set(self.scope, self._key(self._next_chunk), chunk_value({}, self.sending, in_doubt))
             self._next_chunk += 1
 
-    def record(self, message_ids: Mapping[str, str]) -> None:
-        """Store these IDs (and any still held) at once."""
-        self.hold(message_ids)
-        self.write()
-
     @property
     def unwritten(self) -> dict[str, str]:
         """IDs obtained but not stored yet (held, or their write failed): a retry would send them again."""
