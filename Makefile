@@ -69,10 +69,10 @@ lint: $(STAMP)
 
 # The suites run side by side, two at a time, one per core: most of their time is `airflow dags
 # test` runs and Airflow processes, each busy on one core. The Airflow 3 `airflow dags test` runs
-# (about 19 minutes) take one core; the 2.11 suite (about 9), the rest of the Airflow 3 suite (4),
-# the deployment tier (2.5) and the floors (1) take the other. Running the dags-test runs as two
-# halves side by side was slower (22 min 51 s against 19 min 38 s on a fresh clone): the halves
-# slow each other down and left the 2.11 suite for last. --output-sync prints each part's output
+# (about 15 minutes) take one core; the 2.11 suite (about 6), the rest of the Airflow 3 suite (3),
+# the deployment tier (2) and the floors (under 1) take the other. Running the dags-test runs as
+# two halves side by side was slower when measured (22 min 51 s against 19 min 38 s on a fresh
+# clone): the halves slow each other down and left the 2.11 suite for last. --output-sync prints each part's output
 # whole when it ends, so every pytest summary stays readable.
 test: lint
 	$(MAKE) --no-print-directory --output-sync=target -j2 \
