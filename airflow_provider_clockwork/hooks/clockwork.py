@@ -79,6 +79,14 @@ def _checked_concurrency(value: Any, name: str) -> int:
     return max_concurrent_requests(value, f"The argument {name!r}")
 
 
+def _checked_connect_attempts(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ClockworkConfigError(
+            f"The argument 'connect_attempts' must be a whole number of 1 or more, not {value!r}."
+        )
+    return value
+
+
 async def _amask_secret(secret: str) -> None:
     """Register the key with Airflow's secrets masker without a blocking call (Airflow 3.3+)."""
     try:
@@ -115,6 +123,9 @@ class ClockworkHook(BaseHook):
         the batches one after another.
     :param timeout: seconds each request may take to connect and to read; overrides the
         connection's extra (default 30). The notifier lowers it to keep its retries short.
+    :param connect_attempts: how many times a request is tried while no connection can be
+        made (refused, or no answer within ``timeout``); 3 by default. The notifier makes
+        one: it tries again itself, and each of its attempts must end within its window.
     """
 
     conn_name_attr = "clockwork_conn_id"
@@ -127,11 +138,13 @@ class ClockworkHook(BaseHook):
         clockwork_conn_id: str = default_conn_name,
         max_concurrent_requests: int | None = None,
         timeout: float | None = None,
+        connect_attempts: int = CONNECT_ATTEMPTS,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.clockwork_conn_id = clockwork_conn_id
         self.timeout = timeout
+        self.connect_attempts = _checked_connect_attempts(connect_attempts)
         self._max_concurrent_requests = (
             None
             if max_concurrent_requests is None
@@ -446,11 +459,11 @@ class ClockworkHook(BaseHook):
         route = self._route(path, content_type)
         url = route.url
         timeout = self.timeout if self.timeout is not None else self.settings.timeout
-        for attempt in range(1, CONNECT_ATTEMPTS + 1):
+        for attempt in range(1, self.connect_attempts + 1):
             try:
                 reply = _transport.post(route, body, timeout)
             except _transport.TRANSPORT_ERRORS as error:
-                if _transport.never_reached(error) and attempt < CONNECT_ATTEMPTS:
+                if _transport.never_reached(error) and attempt < self.connect_attempts:
                     self.log.warning("Could not connect to %s (try %d): %s", url, attempt, error)
                     time.sleep(CONNECT_BACKOFF_SECONDS * attempt)
                     continue

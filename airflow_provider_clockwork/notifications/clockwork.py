@@ -172,7 +172,9 @@ class ClockworkNotifier(BaseNotifier):
     def _hook(self) -> ClockworkHook:
         from airflow_provider_clockwork.hooks.clockwork import ClockworkHook
 
-        return ClockworkHook(clockwork_conn_id=self.clockwork_conn_id)
+        # One connect try per attempt: the attempts are the retries, and a host that drops
+        # connections must not stretch one of them past its share of ``retry_within``.
+        return ClockworkHook(clockwork_conn_id=self.clockwork_conn_id, connect_attempts=1)
 
     def _send(self, hook: ClockworkHook, context: Context) -> None:
         prepared = self._prepare(hook, context)

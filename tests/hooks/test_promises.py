@@ -8,6 +8,7 @@ on the same port counts the requests that reached it.
 
 from __future__ import annotations
 
+import re
 import socket
 import types
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from airflow_provider_clockwork.emulator import ClockworkEmulator
-from airflow_provider_clockwork.exceptions import ClockworkTransportError
+from airflow_provider_clockwork.exceptions import ClockworkConfigError, ClockworkTransportError
 from airflow_provider_clockwork.hooks import clockwork as hook_module
 from airflow_provider_clockwork.hooks.clockwork import (
     CONNECT_ATTEMPTS,
@@ -90,14 +91,20 @@ def test_a_server_that_stays_down_is_tried_three_times_and_nothing_is_sent(late_
 
 
 @pytest.mark.parametrize("late_server", [None], indirect=True, ids=["never-up"])
-def test_the_message_counts_the_attempts_made_not_the_limit(late_server, monkeypatch) -> None:
-    monkeypatch.setattr(hook_module, "CONNECT_ATTEMPTS", 2)
-
+def test_the_message_counts_the_attempts_made_not_the_limit(late_server) -> None:
     with pytest.raises(ClockworkTransportError, match=r"in 2 attempt\(s\)\.") as raised:
-        ClockworkHook().send_sms([A], "hi")
+        ClockworkHook(connect_attempts=2).send_sms([A], "hi")
 
     assert (raised.value.unsent, raised.value.unknown) == ([A], [])
     assert len(late_server.backoffs) == 1
+
+
+@pytest.mark.parametrize("value", [0, -1, True, "3", 1.5])
+def test_connect_attempts_must_be_a_whole_number_of_one_or_more(value) -> None:
+    with pytest.raises(
+        ClockworkConfigError, match=rf"'connect_attempts' must be .*, not {re.escape(repr(value))}\."
+    ):
+        ClockworkHook(connect_attempts=value)
 
 
 # A reply that does not match the request: the emulator sends the given body as its answer.

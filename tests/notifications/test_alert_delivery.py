@@ -6,6 +6,9 @@ Against the emulator over HTTP, with its fault injection; ``retry_delay=0`` so n
 from __future__ import annotations
 
 import json
+import re
+import socket
+from collections.abc import Iterator
 
 import pytest
 
@@ -88,6 +91,36 @@ def test_a_timeout_is_tried_again_within_the_time_allowed(monkeypatch, clockwork
 
     assert len(clockwork_emulator.requests()) == 2
     assert "ReadTimeout" in log_text()
+
+
+@pytest.fixture
+def dropping_host() -> Iterator[str]:
+    """A loopback URL whose connections are never accepted, as a firewall or a dead host drops them.
+
+    Its listener's queue is full, so the kernel drops each new SYN and a connect waits out its timeout.
+    """
+    with socket.socket() as listener, socket.socket() as queued:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        queued.connect(listener.getsockname())
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+def test_a_host_that_drops_connections_gets_one_connect_try_per_attempt(
+    monkeypatch, dropping_host, log_text
+) -> None:
+    connection = {"conn_type": "clockwork", "password": "test-key", "host": dropping_host}
+    monkeypatch.setenv("AIRFLOW_CONN_CLOCKWORK_DEFAULT", json.dumps(connection))
+
+    # Each attempt may take retry_within / attempts = 1 second, for one connect try: the hook's
+    # three tries of 1 s would fill the window with one attempt.
+    quick(content="load failed", retry_within=3)(task_context())
+
+    logged = log_text()
+    attempts = re.search(r"Clockwork alert not sent after (\d) attempt\(s\): Could not connect", logged)
+    assert attempts is not None and int(attempts[1]) >= 2, logged
+    assert "ConnectTimeoutError" in logged and "in 1 attempt(s)" in logged
+    assert "in 3 attempt(s)" not in logged and "(try 1)" not in logged
 
 
 def test_every_attempt_failing_is_logged_with_what_went_out(clockwork_connection, log_text) -> None:
