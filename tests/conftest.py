@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,3 +51,15 @@ def log_text(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str
         return caplog.text + captured.out + captured.err
 
     return read
+
+
+@pytest.fixture
+def closed_port_url() -> Iterator[str]:
+    """A loopback URL where nothing listens: a server that is down.
+
+    The port stays bound but not listening while the test runs, so the kernel refuses each
+    connection and no server another test starts meanwhile can take it.
+    """
+    with socket.socket() as placeholder:
+        placeholder.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{placeholder.getsockname()[1]}"

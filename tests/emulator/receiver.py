@@ -6,7 +6,6 @@ holds its answer back (bounded) to play a receiver that hangs.
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -122,11 +121,3 @@ def running_receiver() -> Iterator[Receiver]:
         yield receiver
     finally:
         receiver.stop()
-
-
-def closed_port_url() -> str:
-    """A loopback URL where nothing listens: a receiver that is down."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    return f"http://127.0.0.1:{port}"

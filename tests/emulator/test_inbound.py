@@ -11,7 +11,7 @@ from airflow_provider_clockwork.emulator import ClockworkEmulator
 from airflow_provider_clockwork.protocol.inbound import InboundMessage, parse_form_inbound, parse_xml_inbound
 
 from .helpers import TIMEOUT, inspect
-from .receiver import Receiver, closed_port_url
+from .receiver import Receiver
 from .test_cli import RunningCli, free_port
 
 HANDSET = "447700900555"
@@ -106,8 +106,8 @@ def test_an_unstarted_emulator_cannot_receive(receiver: Receiver) -> None:
         ClockworkEmulator(inbound_url=receiver.url).receive_sms(HANDSET, "hi")
 
 
-def test_a_receiver_that_is_down_gets_bounded_tries(emulator: ClockworkEmulator) -> None:
-    emulator.inbound_url = closed_port_url()
+def test_a_receiver_that_is_down_gets_bounded_tries(emulator: ClockworkEmulator, closed_port_url) -> None:
+    emulator.inbound_url = closed_port_url
 
     emulator.receive_sms(HANDSET, "hi")
 

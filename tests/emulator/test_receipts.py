@@ -18,7 +18,7 @@ from airflow_provider_clockwork.protocol.delivery import (
 )
 
 from .helpers import TIMEOUT, inspect, send_http, send_xml
-from .receiver import Receiver, closed_port_url
+from .receiver import Receiver
 
 A = "447700900123"
 B = "447700900124"
@@ -351,9 +351,9 @@ def test_a_4xx_answer_is_not_retried(clockwork_emulator: ClockworkEmulator, rece
     assert [r["http_status"] for r in clockwork_emulator.receipts()] == [404]
 
 
-def test_a_receiver_that_is_down_is_tried_a_bounded_number_of_times() -> None:
+def test_a_receiver_that_is_down_is_tried_a_bounded_number_of_times(closed_port_url: str) -> None:
     with ClockworkEmulator() as emulator:
-        send_with_receipts(emulator, A, url=closed_port_url())
+        send_with_receipts(emulator, A, url=closed_port_url)
         records = emulator.receipts()
 
     assert [r["attempt"] for r in records] == [1, 2, 3]

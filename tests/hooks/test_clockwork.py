@@ -227,13 +227,8 @@ def test_failure_mid_way_keeps_earlier_ids_and_names_the_rest(sequential_hook, c
     assert len(clockwork_emulator.requests()) == 2
 
 
-def test_connection_refused_is_retried_then_reported_as_not_sent(monkeypatch) -> None:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    use_connection(monkeypatch, password=TEST_KEY, host=f"http://127.0.0.1:{port}")
+def test_connection_refused_is_retried_then_reported_as_not_sent(monkeypatch, closed_port_url) -> None:
+    use_connection(monkeypatch, password=TEST_KEY, host=closed_port_url)
 
     with pytest.raises(ClockworkTransportError, match="Could not connect") as raised:
         ClockworkHook().send_sms("447700900123", "hi")
