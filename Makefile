@@ -72,8 +72,8 @@ lint: $(STAMP)
 # (about 15 minutes) take one core; the 2.11 suite (about 6), the rest of the Airflow 3 suite (3),
 # the deployment tier (2) and the floors (under 1) take the other. Running the dags-test runs as
 # two halves side by side was slower when measured (22 min 51 s against 19 min 38 s on a fresh
-# clone): the halves slow each other down and left the 2.11 suite for last. --output-sync prints each part's output
-# whole when it ends, so every pytest summary stays readable.
+# clone): the halves slow each other down and left the 2.11 suite for last. --output-sync prints
+# each part's output whole when it ends, so every pytest summary stays readable.
 test: lint
 	$(MAKE) --no-print-directory --output-sync=target -j2 \
 		test-airflow3-runs test-airflow2 e2e test-airflow3-rest test-floors
