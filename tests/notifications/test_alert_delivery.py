@@ -102,8 +102,14 @@ def dropping_host() -> Iterator[str]:
     with socket.socket() as listener, socket.socket() as queued:
         listener.bind(("127.0.0.1", 0))
         listener.listen(0)
+        queued.settimeout(5)
         queued.connect(listener.getsockname())
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+        try:
+            socket.create_connection(listener.getsockname(), timeout=0.3).close()
+        except TimeoutError:
+            yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+        else:
+            pytest.fail("this kernel accepts connections on a full listen queue: no host that drops them")
 
 
 def test_a_host_that_drops_connections_gets_one_connect_try_per_attempt(
@@ -112,9 +118,9 @@ def test_a_host_that_drops_connections_gets_one_connect_try_per_attempt(
     connection = {"conn_type": "clockwork", "password": "test-key", "host": dropping_host}
     monkeypatch.setenv("AIRFLOW_CONN_CLOCKWORK_DEFAULT", json.dumps(connection))
 
-    # Each attempt may take retry_within / attempts = 1 second, for one connect try: the hook's
-    # three tries of 1 s would fill the window with one attempt.
-    quick(content="load failed", retry_within=3)(task_context())
+    # Each attempt may take retry_within / attempts = 1 second, for one connect try (about three
+    # attempts fit); the hook's three tries of 1 s would fill the window with one attempt.
+    quick(content="load failed", attempts=4, retry_within=4)(task_context())
 
     logged = log_text()
     attempts = re.search(r"Clockwork alert not sent after (\d) attempt\(s\): Could not connect", logged)
