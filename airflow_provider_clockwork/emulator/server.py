@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from airflow_provider_clockwork.emulator import account, inspection
 from airflow_provider_clockwork.emulator.callbacks import (
+    CALLBACK_TIMEOUT_SECONDS,
     DEFAULT_INBOUND_NUMBER,
     Callbacks,
     CallbackWorker,
@@ -76,7 +77,8 @@ class ClockworkEmulator:
 
     ``with ClockworkEmulator() as emulator:`` serves on a free port of 127.0.0.1 until
     the block ends; point a connection's host at ``emulator.url`` and read what was
-    "sent" with ``emulator.messages()``.
+    "sent" with ``emulator.messages()``. ``callback_timeout`` bounds each try at a receipt or
+    inbound call (3 tries each); a receiver behind a busy Airflow may need longer than the 5 s default.
     """
 
     def __init__(
@@ -90,6 +92,7 @@ class ClockworkEmulator:
         price_per_credit: Decimal | str | int = DEFAULT_PRICE_PER_CREDIT,
         inbound_url: str | None = None,
         inbound_format: str = "form",
+        callback_timeout: float = CALLBACK_TIMEOUT_SECONDS,
     ) -> None:
         self._address = (host, port)
         self._state = EmulatorState((keys,) if isinstance(keys, str) else keys, credit, latency)
@@ -97,6 +100,7 @@ class ClockworkEmulator:
         self.inbound_url = inbound_url
         self.inbound_format = inbound_format
         self._echo = echo
+        self._callback_timeout = callback_timeout
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._worker: CallbackWorker | None = None
@@ -109,7 +113,7 @@ class ClockworkEmulator:
         """Serve in a daemon thread; with port 0 the system picks a free port (see :attr:`url`)."""
         if self._server is not None:
             return self
-        worker = CallbackWorker(self._announce)
+        worker = CallbackWorker(self._announce, self._callback_timeout)
         callbacks = Callbacks(self._state, worker)
         desk = SendDesk(self._state, self._announce, callbacks.owe_receipts)
         server = EmulatorHTTPServer(self._address, _Handler, self._state, desk, callbacks)

@@ -125,7 +125,8 @@ def deployment(
     root = tmp_path_factory.mktemp("deployment")
     _fill_dags_folder(root / "dags")
     receiver_token = secrets.token_urlsafe(24)
-    with ClockworkEmulator(keys=(api_key,)) as emulator:
+    # The API server answers a receipt once its database write is done, which can wait on the scheduler's.
+    with ClockworkEmulator(keys=(api_key,), callback_timeout=60) as emulator:
         port = free_port()
         connection = _connection_json(emulator, f"http://127.0.0.1:{port}", receiver_token)
         env = deployment_environment(root, port, AIRFLOW_CONN_CLOCKWORK_DEFAULT=connection)

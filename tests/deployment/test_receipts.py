@@ -33,7 +33,7 @@ pytestmark = pytest.mark.deployment
 
 RECEIPTS_ASSET = "clockwork://delivery/receipts"
 REPLIES_ASSET = "clockwork://inbound/447700900000"
-CALLBACK_WAIT_SECONDS = 60.0
+CALLBACK_WAIT_SECONDS = 200.0  # 3 tries of up to 60 s each, for every call queued
 
 
 def receipt(deployment: Deployment, message_id: str) -> dict[str, Any] | None:

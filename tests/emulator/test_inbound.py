@@ -117,6 +117,16 @@ def test_a_receiver_that_is_down_gets_bounded_tries(emulator: ClockworkEmulator,
     assert all(attempt["http_status"] is None for attempt in record["attempts"])
 
 
+def test_callback_timeout_bounds_each_try_at_a_receiver_that_hangs(receiver: Receiver) -> None:
+    receiver.hold = True
+    with ClockworkEmulator(inbound_url=receiver.url, callback_timeout=0.5) as emulator:
+        emulator.receive_sms(HANDSET, "ACK")
+        assert emulator.wait_for_callbacks(TIMEOUT)
+        [stored] = emulator.inbound_messages()
+
+    assert [attempt["error"] for attempt in stored["attempts"]] == ["no answer within 0.5 s"] * 3
+
+
 def test_inbound_over_the_json_api(emulator: ClockworkEmulator, receiver: Receiver) -> None:
     base = f"{emulator.url}/_emulator"
 

@@ -84,10 +84,10 @@ def test_a_failure_that_may_pass_is_tried_again(
 def test_a_timeout_is_tried_again_within_the_time_allowed(monkeypatch, clockwork_emulator, log_text) -> None:
     connection = {"conn_type": "clockwork", "password": "test-key", "host": clockwork_emulator.url}
     monkeypatch.setenv("AIRFLOW_CONN_CLOCKWORK_DEFAULT", json.dumps(connection))
-    clockwork_emulator.inject({"kind": "delay", "seconds": 3})
+    clockwork_emulator.inject({"kind": "delay", "seconds": 5})
 
-    # Each request may take retry_within / attempts = 1 second, not the connection's 30.
-    quick(content="load failed", retry_within=3)(task_context())
+    # Each request may take retry_within / attempts = 2 seconds, not the connection's 30.
+    quick(content="load failed", retry_within=6)(task_context())
 
     assert len(clockwork_emulator.requests()) == 2
     assert "ReadTimeout" in log_text()

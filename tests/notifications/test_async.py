@@ -34,7 +34,7 @@ async def ticks_while(awaitable) -> int:
 
 
 def test_async_notify_sends_without_blocking_the_event_loop(clockwork_connection) -> None:
-    clockwork_connection.latency = 0.3
+    clockwork_connection.latency = 1.0  # a stalled process still leaves the loop time to tick
     notifier = ClockworkNotifier(to="447700900123", content="nightly missed its deadline")
 
     ticks = asyncio.run(ticks_while(notifier.async_notify({})))

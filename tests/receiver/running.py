@@ -19,6 +19,7 @@ from typing import Any
 TOKEN = "receiver-token-for-tests-0123456789"
 ALLOWED_SENDER = "447700900555"
 STARTUP_SECONDS = 120.0
+LOG_WAIT_SECONDS = 30.0
 
 
 def last_tries(receipts: list[dict[str, Any]]) -> dict[tuple[str, str], int | None]:
@@ -49,6 +50,16 @@ class RunningReceiver:
     @property
     def log(self) -> str:
         return "\n".join(self.lines)
+
+    def wait_for_log(self, *texts: str) -> str:
+        """The log, once it holds every text: a line reaches it through a reader thread, a moment
+        after the receiver wrote it (and so maybe after the reply to the request that logged it)."""
+        deadline = time.monotonic() + LOG_WAIT_SECONDS
+        while not all(text in self.log for text in texts):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not logged within {LOG_WAIT_SECONDS:g} s: {texts}\n{self.log[-3000:]}")
+            time.sleep(0.05)
+        return self.log
 
     def _rows(self, sql: str, *args: object) -> list[tuple[Any, ...]]:
         with sqlite3.connect(self.database, timeout=30) as db:

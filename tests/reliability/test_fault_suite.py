@@ -41,8 +41,10 @@ from tests.reliability.harness import (
 )
 
 KEY = "cw-rel1ab1l1ty-K3y-7f3e9a"
-# Short, so the delay and drip faults cost little; long enough for a plain request on a loaded machine.
-TIMEOUT_SECONDS = 1.0
+# Each request's timeout. Short where the fault is a slow reply, so the delay and drip faults cost
+# little; long elsewhere, so no request that should succeed times out on a loaded machine.
+SLOW_REPLY_TIMEOUT_SECONDS = 2.0
+TIMEOUT_SECONDS = 10.0
 NUMBERS = [f"4477009{index:05d}" for index in range(120)]
 CONTENT = {
     "http": "Incident 42: db-01 down\nSee the runbook",
@@ -62,10 +64,15 @@ class FaultKind:
     first_try_fails: bool = True
     server_down: bool = False
     """Nothing listens during the first try (connection refused); the server is back for the next."""
+    timeout: float = TIMEOUT_SECONDS
 
 
 KINDS = [
-    FaultKind("delay", ({"kind": "delay", "seconds": 3 * TIMEOUT_SECONDS},)),
+    FaultKind(
+        "delay",
+        ({"kind": "delay", "seconds": 3 * SLOW_REPLY_TIMEOUT_SECONDS},),
+        timeout=SLOW_REPLY_TIMEOUT_SECONDS,
+    ),
     FaultKind("status500", ({"kind": "status", "status": 500, "body": KEY_PAGE},)),
     FaultKind("status502", ({"kind": "status", "status": 502},)),
     FaultKind("status503", ({"kind": "status", "status": 503, "body": KEY_PAGE},)),
@@ -74,7 +81,12 @@ KINDS = [
     FaultKind("reset_after", ({"kind": "reset_after"},)),
     FaultKind("truncate", ({"kind": "truncate"},)),
     FaultKind("garbage", ({"kind": "garbage", "body": f"Unexpected reply {KEY}"},)),
-    FaultKind("drip", ({"kind": "drip", "seconds": 1.6 * TIMEOUT_SECONDS},), first_try_fails=False),
+    FaultKind(
+        "drip",
+        ({"kind": "drip", "seconds": 1.6 * SLOW_REPLY_TIMEOUT_SECONDS},),
+        first_try_fails=False,
+        timeout=SLOW_REPLY_TIMEOUT_SECONDS,
+    ),
     FaultKind("request_error", ({"kind": "request_error", "code": 26, "description": "Try later"},)),
     FaultKind(
         "wrong_key",
@@ -148,8 +160,8 @@ def servers() -> Iterator[Servers]:
         servers.close()
 
 
-def use_emulator(monkeypatch: pytest.MonkeyPatch, emulator: ClockworkEmulator, concurrency: int) -> None:
-    extra = {"timeout": TIMEOUT_SECONDS, "max_concurrent_requests": concurrency}
+def use_emulator(monkeypatch: pytest.MonkeyPatch, emulator: ClockworkEmulator, scenario: Scenario) -> None:
+    extra = {"timeout": scenario.kind.timeout, "max_concurrent_requests": scenario.concurrency}
     connection = {"conn_type": "clockwork", "password": KEY, "host": emulator.url, "extra": extra}
     monkeypatch.setenv("AIRFLOW_CONN_CLOCKWORK_DEFAULT", json.dumps(connection))
 
@@ -173,7 +185,7 @@ def arm(servers: Servers, scenario: Scenario, recipients: list[str]) -> Callable
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=str)
 def test_no_duplicate_no_loss_no_key(scenario: Scenario, servers, monkeypatch, log_text) -> None:
-    use_emulator(monkeypatch, servers.first, scenario.concurrency)
+    use_emulator(monkeypatch, servers.first, scenario)
     # Connection refused is retried at once inside the hook; no need to wait between those tries here.
     monkeypatch.setattr(clockwork_hook, "CONNECT_BACKOFF_SECONDS", 0.0)
     recipients = NUMBERS[: scenario.recipients]

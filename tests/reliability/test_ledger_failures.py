@@ -48,7 +48,7 @@ class FlakyStore(MemoryStore):
 @pytest.fixture
 def emulator(monkeypatch) -> Iterator[ClockworkEmulator]:
     with ClockworkEmulator(keys=(KEY,)) as emulator:
-        extra = {"timeout": 2, "max_concurrent_requests": 1}
+        extra = {"max_concurrent_requests": 1}
         connection = {"conn_type": "clockwork", "password": KEY, "host": emulator.url, "extra": extra}
         monkeypatch.setenv("AIRFLOW_CONN_CLOCKWORK_DEFAULT", json.dumps(connection))
         yield emulator

@@ -26,7 +26,7 @@ A, B = NUMBERS[0], NUMBERS[1]
 def emulator(monkeypatch) -> Iterator[ClockworkEmulator]:
     with ClockworkEmulator(keys=(KEY,)) as emulator:
         connection = {"conn_type": "clockwork", "password": KEY, "host": emulator.url}
-        connection["extra"] = {"timeout": 2, "max_concurrent_requests": 1}
+        connection["extra"] = {"max_concurrent_requests": 1}
         monkeypatch.setenv("AIRFLOW_CONN_CLOCKWORK_DEFAULT", json.dumps(connection))
         yield emulator
 

@@ -43,8 +43,9 @@ def approval_dag(dag_id: str, to: str, response_timeout: timedelta) -> None:
 
 
 approval_dag("clockwork_deploy_hitl_answered", "447700900781", timedelta(minutes=10))
-# Long enough for the scheduler to see the parked worker exit first (see test_hitl.wait_until_parked).
-approval_dag("clockwork_deploy_hitl_timeout", "447700900782", timedelta(seconds=20))
+# Long enough for the scheduler to see the parked worker exit first (see test_hitl.wait_until_parked),
+# even when the scheduler's database writes wait on a busy machine (5 s was not enough).
+approval_dag("clockwork_deploy_hitl_timeout", "447700900782", timedelta(seconds=90))
 
 
 with DAG(dag_id="clockwork_deploy_hitl_branch", schedule=None, start_date=START, catchup=False):
