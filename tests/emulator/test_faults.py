@@ -140,7 +140,7 @@ def test_drip_delivers_the_whole_reply_slowly(clockwork_emulator: ClockworkEmula
 def test_delay_outlasting_the_client_timeout_leaves_the_message_sent(
     clockwork_emulator: ClockworkEmulator, interface: str
 ) -> None:
-    clockwork_emulator.inject({"kind": "delay", "seconds": 1.0})
+    clockwork_emulator.inject({"kind": "delay", "seconds": 5.0})  # stop() does not wait for it
 
     with pytest.raises(requests.ReadTimeout, match="Read timed out"):
         send(clockwork_emulator, interface, timeout=0.2)
