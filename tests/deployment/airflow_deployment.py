@@ -22,7 +22,6 @@ import base64
 import os
 import secrets
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from airflow_provider_clockwork.emulator.dag_runs import AirflowHome
+from tests.ports import free_port
 
 from .rest_api import AirflowApi, wait_for
 
@@ -50,13 +50,6 @@ MIGRATE_TIMEOUT_SECONDS = 300.0
 # 2-core machine a write can wait longer than that, so the components wait up to this long.
 SQLITE_BUSY_SECONDS = 120
 DATABASE_SETTINGS_MODULE = "clockwork_deployment_database"
-
-
-def free_port() -> int:
-    """A port of 127.0.0.1 that nothing listens on now (the system picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def deployment_environment(root: Path, api_port: int, **extra: str) -> dict[str, str]:

@@ -24,8 +24,9 @@ import pytest
 
 from airflow_provider_clockwork.emulator.dag_runs import AirflowHome
 from airflow_provider_clockwork.emulator.server import ClockworkEmulator
+from tests.ports import free_port
 
-from .airflow_deployment import AirflowDeployment, deployment_environment, free_port, wait_until_serving
+from .airflow_deployment import AirflowDeployment, deployment_environment, wait_until_serving
 from .rest_api import AirflowApi
 
 TIER = Path(__file__).resolve().parent

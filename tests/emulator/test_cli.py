@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -13,16 +12,12 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from tests.ports import free_port
+
 from .helpers import SEND, TIMEOUT
 
 MODULE = "airflow_provider_clockwork.emulator"
 LINE_TIMEOUT = 10.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class RunningCli:

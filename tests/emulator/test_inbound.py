@@ -9,10 +9,11 @@ import requests
 
 from airflow_provider_clockwork.emulator import ClockworkEmulator
 from airflow_provider_clockwork.protocol.inbound import InboundMessage, parse_form_inbound, parse_xml_inbound
+from tests.ports import free_port
 
 from .helpers import TIMEOUT, inspect
 from .receiver import Receiver
-from .test_cli import RunningCli, free_port
+from .test_cli import RunningCli
 
 HANDSET = "447700900555"
 ACCOUNT = "447700900000"
